@@ -1,0 +1,71 @@
+"""Typed errors raised by the domain and the Yahoo client.
+
+Every error says what was wrong and what to do about it. ``transient`` tells the
+retry layer whether trying again later can help.
+"""
+
+from __future__ import annotations
+
+
+class StockPipelineError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+    transient: bool = False
+
+
+class InvalidSymbolError(StockPipelineError, ValueError):
+    """A symbol that is not in Yahoo's alphabet or is too long."""
+
+
+class InvalidIntervalError(StockPipelineError, ValueError):
+    """An interval Yahoo does not serve, or one used where it does not fit."""
+
+
+class InvalidDateRangeError(StockPipelineError, ValueError):
+    """An impossible range: start after end, in the future, or no trading day in it."""
+
+
+class LookbackExceededError(StockPipelineError):
+    """A range beyond Yahoo's lookback for the interval; refused before any request."""
+
+
+class YahooError(StockPipelineError):
+    """An answer from Yahoo that is not usable data."""
+
+    def __init__(self, symbol: str, message: str) -> None:
+        super().__init__(f"{symbol}: {message}")
+        self.symbol = symbol
+
+
+class SymbolNotFoundError(YahooError):
+    """Yahoo does not know the symbol (unknown or delisted)."""
+
+
+class NoDataError(YahooError):
+    """Yahoo answered with no bars where the calendar expects some."""
+
+
+class YahooRejectedError(YahooError):
+    """Yahoo refused the request itself (400/422): retrying the same request cannot help."""
+
+
+class MalformedResponseError(YahooError):
+    """Yahoo's answer could not be parsed; retried, since outages send HTML pages."""
+
+    transient = True
+
+
+class RateLimitedError(YahooError):
+    """Yahoo answered 429 Too Many Requests."""
+
+    transient = True
+
+
+class YahooServerError(YahooError):
+    """Yahoo answered 5xx, an outage page, or the connection failed."""
+
+    transient = True
+
+
+class DataValidationError(StockPipelineError):
+    """Bars that fail the sanity rules (OHLC order, negative volume, duplicates)."""

@@ -1,0 +1,28 @@
+"""Where things live when nothing is configured: the embedded, offline-friendly defaults.
+
+Read at run time (never at import), so a resource or command picks up the environment it
+runs in: STOCK_PIPELINE_DATA_DIR, STOCK_PIPELINE_DUCKDB, DAGSTER_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("STOCK_PIPELINE_DATA_DIR") or PROJECT_DIR / "data")
+
+
+def duckdb_path() -> Path:
+    return Path(os.environ.get("STOCK_PIPELINE_DUCKDB") or data_dir() / "warehouse.duckdb")
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home")
+
+
+def yfinance_cache_dir() -> Path:
+    return data_dir() / "yfinance_cache"

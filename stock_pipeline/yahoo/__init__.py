@@ -1,0 +1,1 @@
+"""Talking to Yahoo Finance through yfinance: the session, the client, request metering."""

@@ -1,0 +1,199 @@
+"""YahooClient: yfinance calls with typed errors, retries, rate limits and request counts.
+
+No Dagster here; ``stock_pipeline.resources.YahooFinanceResource`` wraps it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import yfinance as yf
+import yfinance.data as yfdata
+
+from stock_pipeline.domain.bars import empty_intraday, normalize_daily, normalize_intraday
+from stock_pipeline.domain.errors import InvalidDateRangeError, NoDataError
+from stock_pipeline.domain.intervals import (
+    intraday_spec,
+    normalize_history_interval,
+    normalize_period,
+)
+from stock_pipeline.domain.planning import FetchWindow, check_lookback, window_bounds
+from stock_pipeline.yahoo.errors import classify
+from stock_pipeline.yahoo.session import RequestMeter, YahooSession
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
+QUOTE_BATCH = 250  # symbols per v7 quote request
+_INFO_FIELDS = ("longName", "shortName", "exchange", "currency", "sector", "industry",
+                "quoteType")
+
+
+@dataclass(frozen=True)
+class YahooSettings:
+    base_url: str | None = None
+    requests_per_second: float = 5.0
+    max_retries: int = 3
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 30.0
+    cache_dir: str | None = None
+
+
+_SESSIONS: dict[str | None, YahooSession] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _session_for(settings: YahooSettings) -> YahooSession:
+    """One session per origin per process; yfinance keeps a single global one anyway."""
+    with _SESSIONS_LOCK:
+        session = _SESSIONS.get(settings.base_url)
+        if session is None:
+            session = YahooSession(settings.base_url, settings.requests_per_second)
+            _SESSIONS[settings.base_url] = session
+        else:
+            session.set_rate(settings.requests_per_second)
+        return session
+
+
+class YahooClient:
+    """Fetches bars, quotes and stock info; every failure is a typed, explained error."""
+
+    def __init__(self, settings: YahooSettings, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self._sleep = sleep
+        yf.config.debug.hide_exceptions = False
+        yf.config.network.retries = 0
+        if settings.cache_dir:
+            Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
+            yf.set_tz_cache_location(settings.cache_dir)
+        self.session = _session_for(settings)
+
+    @contextmanager
+    def meter(self) -> Iterator[RequestMeter]:
+        """Count this thread's Yahoo requests inside the block."""
+        with self.session.meter() as meter:
+            yield meter
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.settings.max_backoff_seconds, self.settings.backoff_seconds * 2**attempt)
+        return base * random.uniform(0.5, 1.5)
+
+    def _call(self, symbol: str, fn: Callable[[], T]) -> T:
+        """Run one yfinance call, retrying transient failures with backoff and jitter."""
+        attempt = 0
+        while True:
+            with self.session.meter() as meter:
+                try:
+                    return fn()
+                except Exception as exc:  # classified below, never swallowed
+                    error = classify(symbol, exc, meter.statuses)
+            if not error.transient or attempt >= self.settings.max_retries:
+                raise error
+            delay = self._backoff(attempt)
+            log.warning("%s (attempt %d of %d); retrying in %.1fs", error, attempt + 1,
+                        self.settings.max_retries + 1, delay)
+            # yfinance caches answers for past ranges, failed ones included.
+            yfdata.YfData.cache_get.cache_clear()
+            self._sleep(delay)
+            attempt += 1
+
+    def _ticker(self, symbol: str) -> yf.Ticker:
+        return yf.Ticker(symbol, session=self.session)
+
+    def intraday_window(self, window: FetchWindow, interval: str, now: datetime | None = None
+                        ) -> pd.DataFrame:
+        """One chart request for a window of sessions; rows of those sessions only."""
+        spec = intraday_spec(interval)
+        check_lookback(window.first, spec.interval, now or datetime.now(UTC))
+        start, end = window_bounds(window.first, window.last)
+
+        def fetch() -> pd.DataFrame:
+            raw = self._ticker(window.symbol).history(
+                start=start, end=end, interval=spec.interval, prepost=False,
+                auto_adjust=False, actions=False, repair=False, keepna=False,
+            )
+            return normalize_intraday(raw, window.symbol, spec.interval, list(window.sessions))
+
+        frame = self._call(window.symbol, fetch)
+        return frame if not frame.empty else empty_intraday()
+
+    def history(self, symbol: str, interval: str = "1d", period: str | None = None,
+                start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """Daily or weekly bars for a period (1y 2y 5y max) or an inclusive date range."""
+        interval = normalize_history_interval(interval)
+        kwargs: dict[str, Any]
+        if period is not None:
+            kwargs = {"period": normalize_period(period)}
+        elif start is not None and end is not None:
+            if start > end:
+                raise InvalidDateRangeError(f"start date {start} is after end date {end}")
+            kwargs = {"start": start.isoformat(), "end": (end + pd.Timedelta(days=1)).date()
+                      .isoformat()}
+        else:
+            raise InvalidDateRangeError("give a period (1y, 2y, 5y, max) or both start and end")
+
+        def fetch() -> pd.DataFrame:
+            raw = self._ticker(symbol).history(interval=interval, auto_adjust=False,
+                                               actions=True, repair=False, **kwargs)
+            frame = normalize_daily(raw, symbol, interval)
+            if frame.empty:
+                raise NoDataError(symbol, f"Yahoo sent no {interval} bars for {kwargs}")
+            return frame
+
+        return self._call(symbol, fetch)
+
+    def current_prices(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """Latest prices of many symbols, QUOTE_BATCH per request (Yahoo's v7 quote)."""
+        rows: list[dict[str, Any]] = []
+        for i in range(0, len(symbols), QUOTE_BATCH):
+            batch = list(symbols[i : i + QUOTE_BATCH])
+            label = ",".join(batch[:3]) + ("…" if len(batch) > 3 else "")
+
+            def fetch(batch: list[str] = batch) -> list[dict[str, Any]]:
+                data = yfdata.YfData(session=self.session).get_raw_json(
+                    QUOTE_URL, params={"symbols": ",".join(batch)}
+                )
+                result = data["quoteResponse"]["result"]
+                if not isinstance(result, list):
+                    raise ValueError("quoteResponse.result is not a list")
+                return result
+
+            for quote in self._call(label, fetch):
+                price = quote.get("regularMarketPrice")
+                if price is None or quote.get("symbol") not in batch:
+                    continue
+                rows.append({
+                    "symbol": quote["symbol"],
+                    "price": float(price),
+                    "currency": quote.get("currency"),
+                    "market_state": quote.get("marketState"),
+                    "market_time": pd.Timestamp(int(quote.get("regularMarketTime", 0)),
+                                                unit="s", tz="UTC"),
+                    "previous_close": quote.get("regularMarketPreviousClose"),
+                    "day_volume": quote.get("regularMarketVolume"),
+                })
+        return pd.DataFrame(rows, columns=["symbol", "price", "currency", "market_state",
+                                           "market_time", "previous_close", "day_volume"])
+
+    def stock_info(self, symbol: str) -> dict[str, Any]:
+        """Name, exchange, currency, sector, industry of one symbol (yfinance's ``.info``)."""
+
+        def fetch() -> dict[str, Any]:
+            info = self._ticker(symbol).info
+            if not info or not (info.get("longName") or info.get("shortName")):
+                raise NoDataError(symbol, "Yahoo has no profile for this symbol")
+            return info
+
+        info = self._call(symbol, fetch)
+        return {"symbol": symbol, **{f: info.get(f) for f in _INFO_FIELDS}}

@@ -1,0 +1,179 @@
+"""The HTTP session yfinance uses: rate limited, metered, optionally redirected.
+
+yfinance accepts a curl_cffi ``Session``; this subclass sees every request yfinance makes.
+It waits for the rate limiter, counts the request by kind (and into any meter open on the
+calling thread), remembers the answer's status for error classification, and, when a base
+URL is set (``STOCK_PIPELINE_YAHOO_URL``), sends requests for Yahoo's hosts to that origin
+with path and query unchanged.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from curl_cffi import requests as curl_requests
+
+YAHOO_COOKIE_DOMAIN = ".yahoo.com"
+
+
+def request_kind(url: str) -> str:
+    """What a Yahoo request is for, from its URL: the unit requests are counted in."""
+    parts = urlsplit(url)
+    host, path = parts.hostname or "", parts.path
+    if host.startswith("fc.") or (path in ("", "/") and not host.startswith("query")):
+        return "cookie"
+    if path.endswith("/getcrumb"):
+        return "crumb"
+    if "consent" in host or path in ("/consent", "/copyConsent", "/v2/collectConsent"):
+        return "consent"
+    if "/finance/chart/" in path:
+        return "chart"
+    if "/finance/quoteSummary/" in path:
+        return "quote_summary"
+    if "/finance/quote" in path:
+        return "quote"
+    return "other"
+
+
+@dataclass
+class RequestMeter:
+    """Requests made by one thread while the meter is open, by kind."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    statuses: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def price_requests(self) -> int:
+        """Chart requests that fetch bars (the timezone probe is counted apart)."""
+        return self.counts["chart"]
+
+    def add(self, other: RequestMeter) -> None:
+        self.counts.update(other.counts)
+
+
+class RateLimiter:
+    """Spaces requests at least 1/rate seconds apart across all threads of a process."""
+
+    def __init__(self, requests_per_second: float | None) -> None:
+        self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        delay = start - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+class YahooSession(curl_requests.Session):  # type: ignore[type-arg]
+    """The one session handed to yfinance (it keeps a process-wide singleton)."""
+
+    def __init__(self, base_url: str | None = None, requests_per_second: float | None = None):
+        super().__init__(impersonate="chrome")
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.limiter = RateLimiter(requests_per_second)
+        self.totals: Counter[str] = Counter()
+        self._totals_lock = threading.Lock()
+        self._local = threading.local()
+
+    def set_rate(self, requests_per_second: float | None) -> None:
+        self.limiter = RateLimiter(requests_per_second)
+
+    @contextmanager
+    def meter(self) -> Iterator[RequestMeter]:
+        """Count the requests this thread makes inside the block."""
+        meters: list[RequestMeter] = self._meters()
+        meter = RequestMeter()
+        meters.append(meter)
+        try:
+            yield meter
+        finally:
+            meters.remove(meter)
+
+    def _meters(self) -> list[RequestMeter]:
+        if not hasattr(self._local, "meters"):
+            self._local.meters = []
+        meters: list[RequestMeter] = self._local.meters
+        return meters
+
+    def _target(self, url: str) -> tuple[str, dict[str, str]]:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if not self.base_url or not (host == "yahoo.com" or host.endswith(".yahoo.com")):
+            return url, {}
+        base = urlsplit(self.base_url)
+        target = urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
+        return target, {"X-Forwarded-Host": host}
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kind = request_kind(url)
+        target, extra_headers = self._target(url)
+        if extra_headers:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), **extra_headers}
+        self.limiter.acquire()
+        with self._totals_lock:
+            self.totals[kind] += 1
+        for meter in self._meters():
+            meter.counts[kind] += 1
+        try:
+            response = super().request(method, target, *args, **kwargs)
+        except Exception:
+            self._record(kind, 0)
+            raise
+        self._record(kind, int(response.status_code))
+        if extra_headers and kind == "cookie":
+            self._mirror_cookies_to_yahoo_domain()
+        return response
+
+    def _record(self, kind: str, status: int) -> None:
+        for meter in self._meters():
+            meter.statuses.append((kind, status))
+
+    def _mirror_cookies_to_yahoo_domain(self) -> None:
+        """Keep the mirror's cookie under Yahoo's domain too, as the real host would set it.
+
+        yfinance caches and reuses only cookies whose domain names Yahoo; without this it
+        fetches the cookie again before every request when redirected.
+        """
+        jar = self.cookies.jar
+        for cookie in list(jar):
+            if "yahoo" in cookie.domain:
+                continue
+            jar.set_cookie(
+                http.cookiejar.Cookie(
+                    version=0,
+                    name=cookie.name,
+                    value=cookie.value,
+                    port=None,
+                    port_specified=False,
+                    domain=YAHOO_COOKIE_DOMAIN,
+                    domain_specified=True,
+                    domain_initial_dot=True,
+                    path=cookie.path or "/",
+                    path_specified=True,
+                    secure=False,
+                    expires=cookie.expires or int(time.time()) + 365 * 86400,
+                    discard=False,
+                    comment=None,
+                    comment_url=None,
+                    rest={},
+                )
+            )
