@@ -37,41 +37,75 @@ class Table:
 
 INTRADAY_PRICES = Table(
     "intraday_prices",
-    (("symbol", "VARCHAR NOT NULL"), ("interval", "VARCHAR NOT NULL"),
-     ("session_date", "DATE NOT NULL"), ("ts", "TIMESTAMPTZ NOT NULL"),
-     ("open", "DOUBLE"), ("high", "DOUBLE"), ("low", "DOUBLE"), ("close", "DOUBLE"),
-     ("volume", "BIGINT"), ("fetched_at", "TIMESTAMPTZ")),
+    (
+        ("symbol", "VARCHAR NOT NULL"),
+        ("interval", "VARCHAR NOT NULL"),
+        ("session_date", "DATE NOT NULL"),
+        ("ts", "TIMESTAMPTZ NOT NULL"),
+        ("open", "DOUBLE"),
+        ("high", "DOUBLE"),
+        ("low", "DOUBLE"),
+        ("close", "DOUBLE"),
+        ("volume", "BIGINT"),
+        ("fetched_at", "TIMESTAMPTZ"),
+    ),
     key=("symbol", "interval", "ts"),
     slice_by=("symbol", "interval", "session_date"),
 )
 DAILY_PRICES = Table(
     "daily_prices",
-    (("symbol", "VARCHAR NOT NULL"), ("interval", "VARCHAR NOT NULL"), ("date", "DATE NOT NULL"),
-     ("year", "INTEGER NOT NULL"),
-     ("open", "DOUBLE"), ("high", "DOUBLE"), ("low", "DOUBLE"), ("close", "DOUBLE"),
-     ("adj_close", "DOUBLE"), ("volume", "BIGINT"), ("dividends", "DOUBLE"),
-     ("stock_splits", "DOUBLE"), ("fetched_at", "TIMESTAMPTZ")),
+    (
+        ("symbol", "VARCHAR NOT NULL"),
+        ("interval", "VARCHAR NOT NULL"),
+        ("date", "DATE NOT NULL"),
+        ("year", "INTEGER NOT NULL"),
+        ("open", "DOUBLE"),
+        ("high", "DOUBLE"),
+        ("low", "DOUBLE"),
+        ("close", "DOUBLE"),
+        ("adj_close", "DOUBLE"),
+        ("volume", "BIGINT"),
+        ("dividends", "DOUBLE"),
+        ("stock_splits", "DOUBLE"),
+        ("fetched_at", "TIMESTAMPTZ"),
+    ),
     key=("symbol", "interval", "date"),
     slice_by=("symbol", "interval", "year"),
 )
 CURRENT_PRICES = Table(
     "current_prices",
-    (("symbol", "VARCHAR NOT NULL"), ("price", "DOUBLE"), ("currency", "VARCHAR"),
-     ("market_state", "VARCHAR"), ("market_time", "TIMESTAMPTZ"), ("previous_close", "DOUBLE"),
-     ("day_volume", "BIGINT"), ("fetched_at", "TIMESTAMPTZ")),
+    (
+        ("symbol", "VARCHAR NOT NULL"),
+        ("price", "DOUBLE"),
+        ("currency", "VARCHAR"),
+        ("market_state", "VARCHAR"),
+        ("market_time", "TIMESTAMPTZ"),
+        ("previous_close", "DOUBLE"),
+        ("day_volume", "BIGINT"),
+        ("fetched_at", "TIMESTAMPTZ"),
+    ),
     key=("symbol",),
     slice_by=("symbol",),
 )
 STOCKS = Table(
     "stocks",
-    (("symbol", "VARCHAR NOT NULL"), ("long_name", "VARCHAR"), ("short_name", "VARCHAR"),
-     ("exchange", "VARCHAR"), ("currency", "VARCHAR"), ("sector", "VARCHAR"),
-     ("industry", "VARCHAR"), ("quote_type", "VARCHAR"), ("fetched_at", "TIMESTAMPTZ")),
+    (
+        ("symbol", "VARCHAR NOT NULL"),
+        ("long_name", "VARCHAR"),
+        ("short_name", "VARCHAR"),
+        ("exchange", "VARCHAR"),
+        ("currency", "VARCHAR"),
+        ("sector", "VARCHAR"),
+        ("industry", "VARCHAR"),
+        ("quote_type", "VARCHAR"),
+        ("fetched_at", "TIMESTAMPTZ"),
+    ),
     key=("symbol",),
     slice_by=("symbol",),
 )
-TABLES: dict[str, Table] = {t.name: t for t in (INTRADAY_PRICES, DAILY_PRICES, CURRENT_PRICES,
-                                                STOCKS)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (INTRADAY_PRICES, DAILY_PRICES, CURRENT_PRICES, STOCKS)
+}
 
 LOCK_WAIT_SECONDS = 120.0
 
@@ -81,8 +115,9 @@ class WarehouseLockedError(RuntimeError):
 
 
 @contextmanager
-def connect(path: str | Path, read_only: bool = False,
-            wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: str | Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection in UTC with every table created; waits (with jitter) on a file lock.
 
     DuckDB lets one process hold a file read-write and then refuses every other process,
@@ -108,7 +143,8 @@ def connect(path: str | Path, read_only: bool = False,
             delay = min(delay * 2, 2.0)
     try:
         con.execute("SET TimeZone = 'UTC'")
-        if not con.execute("SELECT current_setting('access_mode')").fetchone() == ("read_only",):
+        mode = con.execute("SELECT current_setting('access_mode')").fetchall()
+        if mode != [("read_only",)]:
             for table in TABLES.values():
                 con.execute(table.ddl())
         yield con
@@ -150,8 +186,9 @@ def replace_slices(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataF
     return len(frame)
 
 
-def read_slices(con: duckdb.DuckDBPyConnection, table: Table,
-                slices: Sequence[dict[str, object]]) -> pd.DataFrame:
+def read_slices(
+    con: duckdb.DuckDBPyConnection, table: Table, slices: Sequence[dict[str, object]]
+) -> pd.DataFrame:
     """Rows of the given slices (e.g. [{"symbol": "AAPL", "session_date": d}]), key order."""
     order = ", ".join(f'"{c}"' for c in table.key)
     if not slices:

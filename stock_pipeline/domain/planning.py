@@ -68,11 +68,64 @@ def check_lookback(first: date, interval: str, now: datetime) -> None:
     start, _ = window_bounds(first, first)
     oldest = now - spec.lookback
     if start < oldest:
-        oldest_day = sessions_between(oldest.astimezone(NEW_YORK).date() + timedelta(days=1),
-                                      now.astimezone(NEW_YORK).date())
+        oldest_day = sessions_between(
+            oldest.astimezone(NEW_YORK).date() + timedelta(days=1), now.astimezone(NEW_YORK).date()
+        )
         hint = f"; the oldest day it serves now is {oldest_day[0]}" if oldest_day else ""
         raise LookbackExceededError(
             f"{interval} bars for {first} are beyond Yahoo's lookback: it serves {interval} "
             f"data only within the last {spec.lookback_days} days{hint}. Use a coarser "
             f"interval (60m reaches 730 days back, 1d has no limit) or a later date."
         )
+
+
+@dataclass(frozen=True)
+class Rectangle:
+    """Positions (inclusive) in the symbol order and the date order: one Dagster run."""
+
+    first_symbol: int
+    last_symbol: int
+    first_date: int
+    last_date: int
+
+    @property
+    def size(self) -> int:
+        return (self.last_symbol - self.first_symbol + 1) * (self.last_date - self.first_date + 1)
+
+
+def _runs(positions: list[int]) -> list[tuple[int, int]]:
+    """Consecutive stretches of sorted positions as (first, last)."""
+    stretches: list[tuple[int, int]] = []
+    for pos in positions:
+        if stretches and pos == stretches[-1][1] + 1:
+            stretches[-1] = (stretches[-1][0], pos)
+        else:
+            stretches.append((pos, pos))
+    return stretches
+
+
+def cover_with_rectangles(
+    cells: Iterable[tuple[int, int]], max_symbols: int | None = None
+) -> list[Rectangle]:
+    """Cover (symbol position, date position) cells exactly with few rectangles.
+
+    Dagster runs carry a key range in each dimension (ranges over symbols follow their
+    registration order), so an arbitrary set of partitions becomes several runs: symbols
+    whose missing days form the same date stretch share a run when they are neighbours.
+    ``max_symbols`` caps the symbols per run (the seed's --batch-size).
+    """
+    days_by_symbol: dict[int, list[int]] = defaultdict(list)
+    for sym, day in cells:
+        days_by_symbol[sym].append(day)
+    symbols_by_stretch: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for sym, days in days_by_symbol.items():
+        for stretch in _runs(sorted(set(days))):
+            symbols_by_stretch[stretch].append(sym)
+    found: list[Rectangle] = []
+    for (first_day, last_day), syms in sorted(symbols_by_stretch.items()):
+        for first_sym, last_sym in _runs(sorted(syms)):
+            step = max_symbols or (last_sym - first_sym + 1)
+            for lo in range(first_sym, last_sym + 1, step):
+                hi = min(lo + step - 1, last_sym)
+                found.append(Rectangle(lo, hi, first_day, last_day))
+    return sorted(found, key=lambda r: (r.first_symbol, r.first_date))

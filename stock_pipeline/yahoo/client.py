@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,8 +36,7 @@ T = TypeVar("T")
 
 QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
 QUOTE_BATCH = 250  # symbols per v7 quote request
-_INFO_FIELDS = ("longName", "shortName", "exchange", "currency", "sector", "industry",
-                "quoteType")
+_INFO_FIELDS = ("longName", "shortName", "exchange", "currency", "sector", "industry", "quoteType")
 
 
 @dataclass(frozen=True)
@@ -101,8 +100,13 @@ class YahooClient:
             if not error.transient or attempt >= self.settings.max_retries:
                 raise error
             delay = self._backoff(attempt)
-            log.warning("%s (attempt %d of %d); retrying in %.1fs", error, attempt + 1,
-                        self.settings.max_retries + 1, delay)
+            log.warning(
+                "%s (attempt %d of %d); retrying in %.1fs",
+                error,
+                attempt + 1,
+                self.settings.max_retries + 1,
+                delay,
+            )
             # yfinance caches answers for past ranges, failed ones included.
             yfdata.YfData.cache_get.cache_clear()
             self._sleep(delay)
@@ -111,8 +115,9 @@ class YahooClient:
     def _ticker(self, symbol: str) -> yf.Ticker:
         return yf.Ticker(symbol, session=self.session)
 
-    def intraday_window(self, window: FetchWindow, interval: str, now: datetime | None = None
-                        ) -> pd.DataFrame:
+    def intraday_window(
+        self, window: FetchWindow, interval: str, now: datetime | None = None
+    ) -> pd.DataFrame:
         """One chart request for a window of sessions; rows of those sessions only."""
         spec = intraday_spec(interval)
         check_lookback(window.first, spec.interval, now or datetime.now(UTC))
@@ -120,16 +125,28 @@ class YahooClient:
 
         def fetch() -> pd.DataFrame:
             raw = self._ticker(window.symbol).history(
-                start=start, end=end, interval=spec.interval, prepost=False,
-                auto_adjust=False, actions=False, repair=False, keepna=False,
+                start=start,
+                end=end,
+                interval=spec.interval,
+                prepost=False,
+                auto_adjust=False,
+                actions=False,
+                repair=False,
+                keepna=False,
             )
             return normalize_intraday(raw, window.symbol, spec.interval, list(window.sessions))
 
         frame = self._call(window.symbol, fetch)
         return frame if not frame.empty else empty_intraday()
 
-    def history(self, symbol: str, interval: str = "1d", period: str | None = None,
-                start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    def history(
+        self,
+        symbol: str,
+        interval: str = "1d",
+        period: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pd.DataFrame:
         """Daily or weekly bars for a period (1y 2y 5y max) or an inclusive date range."""
         interval = normalize_history_interval(interval)
         kwargs: dict[str, Any]
@@ -138,14 +155,17 @@ class YahooClient:
         elif start is not None and end is not None:
             if start > end:
                 raise InvalidDateRangeError(f"start date {start} is after end date {end}")
-            kwargs = {"start": start.isoformat(), "end": (end + pd.Timedelta(days=1)).date()
-                      .isoformat()}
+            kwargs = {
+                "start": start.isoformat(),
+                "end": (end + timedelta(days=1)).isoformat(),
+            }
         else:
             raise InvalidDateRangeError("give a period (1y, 2y, 5y, max) or both start and end")
 
         def fetch() -> pd.DataFrame:
-            raw = self._ticker(symbol).history(interval=interval, auto_adjust=False,
-                                               actions=True, repair=False, **kwargs)
+            raw = self._ticker(symbol).history(
+                interval=interval, auto_adjust=False, actions=True, repair=False, **kwargs
+            )
             frame = normalize_daily(raw, symbol, interval)
             if frame.empty:
                 raise NoDataError(symbol, f"Yahoo sent no {interval} bars for {kwargs}")
@@ -173,18 +193,31 @@ class YahooClient:
                 price = quote.get("regularMarketPrice")
                 if price is None or quote.get("symbol") not in batch:
                     continue
-                rows.append({
-                    "symbol": quote["symbol"],
-                    "price": float(price),
-                    "currency": quote.get("currency"),
-                    "market_state": quote.get("marketState"),
-                    "market_time": pd.Timestamp(int(quote.get("regularMarketTime", 0)),
-                                                unit="s", tz="UTC"),
-                    "previous_close": quote.get("regularMarketPreviousClose"),
-                    "day_volume": quote.get("regularMarketVolume"),
-                })
-        return pd.DataFrame(rows, columns=["symbol", "price", "currency", "market_state",
-                                           "market_time", "previous_close", "day_volume"])
+                rows.append(
+                    {
+                        "symbol": quote["symbol"],
+                        "price": float(price),
+                        "currency": quote.get("currency"),
+                        "market_state": quote.get("marketState"),
+                        "market_time": pd.Timestamp(
+                            int(quote.get("regularMarketTime", 0)), unit="s", tz="UTC"
+                        ),
+                        "previous_close": quote.get("regularMarketPreviousClose"),
+                        "day_volume": quote.get("regularMarketVolume"),
+                    }
+                )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "symbol",
+                "price",
+                "currency",
+                "market_state",
+                "market_time",
+                "previous_close",
+                "day_volume",
+            ],
+        )
 
     def stock_info(self, symbol: str) -> dict[str, Any]:
         """Name, exchange, currency, sector, industry of one symbol (yfinance's ``.info``)."""

@@ -26,7 +26,9 @@ from stock_pipeline.domain.errors import (
 _DATA_KINDS = ("chart", "quote", "quote_summary")
 
 
-def classify(symbol: str, exc: BaseException, statuses: list[tuple[str, int]]) -> StockPipelineError:
+def classify(
+    symbol: str, exc: BaseException, statuses: list[tuple[str, int]]
+) -> StockPipelineError:
     """The typed error for ``exc``, raised by yfinance after the answers in ``statuses``."""
     if isinstance(exc, StockPipelineError):
         return exc
@@ -39,14 +41,16 @@ def classify(symbol: str, exc: BaseException, statuses: list[tuple[str, int]]) -
             "(--delay) or wait a few minutes",
         )
     if any(status >= 500 for status in data_statuses) or "CURRENTLY DOWN" in str(exc):
-        return YahooServerError(symbol, f"Yahoo server error {max(data_statuses, default=0)}; "
-                                "retry later")
+        return YahooServerError(
+            symbol, f"Yahoo server error {max(data_statuses, default=0)}; retry later"
+        )
     if any(status == 0 for _, status in statuses):
         return YahooServerError(symbol, f"could not reach Yahoo ({type(exc).__name__}: {exc})")
     if 404 in data_statuses or isinstance(exc, yfexc.YFTzMissingError):
         return SymbolNotFoundError(
-            symbol, "Yahoo does not know this symbol (unknown or delisted); check the ticker "
-            "on finance.yahoo.com, or remove it with `stock-pipeline symbols remove`"
+            symbol,
+            "Yahoo does not know this symbol (unknown or delisted); check the ticker "
+            "on finance.yahoo.com, or remove it with `stock-pipeline symbols remove`",
         )
     if 422 in data_statuses and "within the last" in reason:
         return LookbackExceededError(f"{symbol}: Yahoo refused the range: {reason}")

@@ -83,7 +83,7 @@ class RateLimiter:
             time.sleep(delay)
 
 
-class YahooSession(curl_requests.Session):  # type: ignore[type-arg]
+class YahooSession(curl_requests.Session):
     """The one session handed to yfinance (it keeps a process-wide singleton)."""
 
     def __init__(self, base_url: str | None = None, requests_per_second: float | None = None):
@@ -123,7 +123,7 @@ class YahooSession(curl_requests.Session):  # type: ignore[type-arg]
         target = urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
         return target, {"X-Forwarded-Host": host}
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: Any, url: str, *args: Any, **kwargs: Any) -> Any:
         kind = request_kind(url)
         target, extra_headers = self._target(url)
         if extra_headers:

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One-step set-up and run on a fresh machine with Python 3.11:
+#   ./run.sh demo    the offline demo (fake Yahoo -> Dagster runs -> local DuckDB)
+#   ./run.sh test    the whole test suite
+#   ./run.sh <any stock-pipeline arguments>
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v uv >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check uv 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --user uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+uv sync --frozen --quiet
+
+case "${1:-demo}" in
+  test)
+    shift
+    exec uv run --frozen pytest "$@"
+    ;;
+  *)
+    exec uv run --frozen stock-pipeline "$@"
+    ;;
+esac

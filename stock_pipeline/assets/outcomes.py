@@ -1,0 +1,98 @@
+"""Reporting a batch honestly: per-partition metadata, partial success, named failures.
+
+Dagster 1.13 has no per-partition result for a multi-partition step. When every partition
+succeeded the frame goes to the IO manager; when some failed, the good ones are stored here
+(same transactional write), each logged as its own materialization, and the step fails
+naming the rest, so a backfill retries only those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from stock_pipeline.fetching import BatchResult, PartitionOutcome
+from stock_pipeline.resources import WarehouseResource
+from stock_pipeline.warehouse import Table
+
+INTERVAL_TAG = "stock_pipeline/interval"
+
+
+def partition_metadata(outcome: PartitionOutcome, extra: Mapping[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "rows": outcome.rows,
+        "yahoo_requests": outcome.requests,
+        "final": outcome.final,
+        **extra,
+    }
+    if outcome.expected is not None:
+        meta["bars_expected"] = outcome.expected
+    if outcome.first_bar:
+        meta["first_bar"] = outcome.first_bar
+        meta["last_bar"] = outcome.last_bar or ""
+    return meta
+
+
+def run_metadata(result: BatchResult) -> dict[str, Any]:
+    return {
+        "run_partitions_stored": len(result.succeeded),
+        "run_partitions_failed": len(result.failed),
+        "run_rows": len(result.frame),
+        "run_yahoo_requests": sum(result.requests.values()),
+        "run_yahoo_price_requests": result.requests["chart"],
+        "run_yahoo_requests_by_kind": dict(result.requests),
+    }
+
+
+def finish_batch(
+    context: dg.AssetExecutionContext,
+    result: BatchResult,
+    table: Table,
+    warehouse: WarehouseResource,
+    extra: Mapping[str, Any],
+    tags: Mapping[str, str],
+) -> pd.DataFrame:
+    """Return the frame for the IO manager, or store the good part and fail the rest."""
+    totals = run_metadata(result)
+    context.log.info(
+        "%s: %d partition(s) fetched, %d failed, %d rows, %d Yahoo requests (%d for prices)",
+        table.name,
+        totals["run_partitions_stored"],
+        totals["run_partitions_failed"],
+        totals["run_rows"],
+        totals["run_yahoo_requests"],
+        totals["run_yahoo_price_requests"],
+    )
+    if not result.failed:
+        for key, outcome in result.outcomes.items():
+            context.add_asset_metadata(partition_metadata(outcome, extra), partition_key=key)
+        context.add_output_metadata(totals)
+        return result.frame
+
+    stored = 0
+    if not result.frame.empty:
+        stored = warehouse.write(table, result.frame.assign(fetched_at=pd.Timestamp.now(tz="UTC")))
+    for key in result.succeeded:
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=context.asset_key,
+                partition=key,
+                tags=dict(tags),
+                metadata=partition_metadata(result.outcomes[key], extra),
+            )
+        )
+    lines = [f"{key}: {reason}" for key, reason in sorted(result.failed.items())]
+    for line in lines:
+        context.log.error(line)
+    raise dg.Failure(
+        description=(
+            f"{len(lines)} of {len(result.outcomes)} partition(s) failed; the other "
+            f"{len(result.succeeded)} were stored ({stored} rows) and show as materialized.\n"
+            + "\n".join(lines[:50])
+        ),
+        metadata={**totals, "failed_partitions": dg.MetadataValue.json(result.failed)},
+        allow_retries=False,
+    )

@@ -1,0 +1,181 @@
+"""Fetching a batch of partitions: few requests, parallel symbols, per-partition outcomes.
+
+One symbol's failure never loses the others: the result holds the bars of every partition
+that succeeded and, for each one that failed, the reason. No Dagster here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pandas as pd
+
+from stock_pipeline.domain.bars import empty_daily, empty_intraday
+from stock_pipeline.domain.errors import NoDataError, StockPipelineError
+from stock_pipeline.domain.intervals import normalize_intraday_interval
+from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
+from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
+from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
+from stock_pipeline.domain.validation import ohlc_violations
+from stock_pipeline.yahoo.client import YahooClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PartitionOutcome:
+    key: str
+    rows: int = 0
+    expected: int | None = None
+    requests: int = 0  # chart requests of the window that served this partition
+    final: bool = True
+    first_bar: str | None = None
+    last_bar: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """What a batch fetched: stored-ready rows and an outcome per partition."""
+
+    frame: pd.DataFrame
+    outcomes: dict[str, PartitionOutcome] = field(default_factory=dict)
+    requests: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def failed(self) -> dict[str, str]:
+        return {k: o.error for k, o in self.outcomes.items() if o.error is not None}
+
+    @property
+    def succeeded(self) -> list[str]:
+        return [k for k, o in self.outcomes.items() if o.error is None]
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, StockPipelineError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def fetch_intraday(
+    client: YahooClient,
+    partitions: Sequence[SymbolDay],
+    interval: str,
+    max_workers: int = 4,
+    now: datetime | None = None,
+) -> BatchResult:
+    """Bars for every (symbol, day), in as few chart requests as Yahoo allows."""
+    interval = normalize_intraday_interval(interval)
+    now = now or datetime.now(UTC)
+    windows = plan_intraday_windows([(p.symbol, p.day) for p in partitions], interval)
+
+    def run(
+        window: FetchWindow,
+    ) -> tuple[FetchWindow, pd.DataFrame | None, str | None, Counter[str]]:
+        with client.meter() as meter:
+            try:
+                frame = client.intraday_window(window, interval, now=now)
+                return window, frame, None, meter.counts
+            except Exception as exc:  # recorded per partition, never lost
+                log.warning("%s %s..%s failed: %s", window.symbol, window.first, window.last, exc)
+                return window, None, _error_text(exc), meter.counts
+
+    result = BatchResult(frame=empty_intraday())
+    frames: list[pd.DataFrame] = []
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        for window, frame, error, counts in pool.map(run, windows):
+            result.requests.update(counts)
+            for day in window.sessions:
+                key = SymbolDay(window.symbol, day).key
+                outcome = PartitionOutcome(
+                    key,
+                    expected=expected_bar_count(day, interval),
+                    requests=counts["chart"],
+                    final=session_is_final(day, now),
+                    error=error,
+                )
+                result.outcomes[key] = outcome
+                if frame is None:
+                    continue
+                day_rows = frame[frame["session_date"] == day]
+                _judge(outcome, day_rows, "ts", f"{window.symbol} {day}")
+                if outcome.error is None:
+                    frames.append(day_rows)
+    if frames:
+        result.frame = pd.concat(frames, ignore_index=True)
+    return result
+
+
+def _judge(outcome: PartitionOutcome, rows: pd.DataFrame, key: str, label: str) -> None:
+    """Fill an outcome from a partition's rows: empty or invalid rows make it fail."""
+    if rows.empty:
+        outcome.error = f"{NoDataError.__name__}: {label}: Yahoo sent no bars for a trading day"
+        return
+    violations = ohlc_violations(rows, key=key)
+    if violations:
+        outcome.error = "DataValidationError: " + "; ".join(str(v) for v in violations)
+        return
+    outcome.rows = len(rows)
+    outcome.first_bar = str(rows[key].min())
+    outcome.last_bar = str(rows[key].max())
+
+
+def fetch_history(
+    client: YahooClient,
+    partitions: Sequence[SymbolYear],
+    interval: str,
+    max_workers: int = 4,
+    today: date | None = None,
+) -> BatchResult:
+    """Daily or weekly bars for (symbol, year) partitions: one request per symbol."""
+    today = today or datetime.now(UTC).date()
+    by_symbol: dict[str, list[int]] = {}
+    for p in partitions:
+        by_symbol.setdefault(p.symbol, []).append(p.year)
+
+    def run(
+        item: tuple[str, list[int]],
+    ) -> tuple[str, list[int], pd.DataFrame | None, str | None, Counter[str]]:
+        symbol, years = item
+        start = date(min(years), 1, 1)
+        end = min(date(max(years), 12, 31), today)
+        with client.meter() as meter:
+            try:
+                frame = client.history(symbol, interval=interval, start=start, end=end)
+                return symbol, years, frame, None, meter.counts
+            except Exception as exc:  # recorded per partition, never lost
+                log.warning("%s history %s..%s failed: %s", symbol, start, end, exc)
+                return symbol, years, None, _error_text(exc), meter.counts
+
+    result = BatchResult(frame=empty_daily())
+    frames: list[pd.DataFrame] = []
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        for symbol, years, frame, error, counts in pool.map(run, sorted(by_symbol.items())):
+            result.requests.update(counts)
+            for year in years:
+                key = SymbolYear(symbol, year).key
+                outcome = PartitionOutcome(
+                    key, requests=counts["chart"], error=error, final=year < today.year
+                )
+                result.outcomes[key] = outcome
+                if frame is None:
+                    continue
+                rows = frame[pd.to_datetime(frame["date"]).dt.year == year]
+                _judge(outcome, rows, "date", f"{symbol} {year}")
+                if outcome.error is None:
+                    frames.append(rows.assign(year=year))
+    if frames:
+        result.frame = pd.concat(frames, ignore_index=True)
+    return result
+
+
+def stamp(
+    frame: pd.DataFrame, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> pd.DataFrame:
+    """The frame with ``fetched_at`` set: when these rows left Yahoo."""
+    return frame.assign(fetched_at=pd.Timestamp(now()))

@@ -1,0 +1,60 @@
+"""Partitions, defined once: trading days × symbols for intraday, years × symbols for history.
+
+Dagster advises at most 100,000 partitions per asset. With 500 symbols:
+- intraday: one partition per NYSE session over a rolling window that starts on the first
+  day of the month seven months back (about 150–170 sessions, so ≤ 85,000 partitions) —
+  wider than Yahoo's 60-day lookback for 1m–90m bars, and 60m bars reach back within it;
+- daily/weekly history: one partition per calendar year since 1980 (47 years ≈ 23,500
+  partitions). A month grain would need 564 × 500 = 282,000 for full history.
+Keys read ``2026-11-27|AAPL`` and ``2026|AAPL`` (dimension values sorted by name).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import dagster as dg
+
+from stock_pipeline.domain.trading_calendar import holidays_between, nyse
+
+SYMBOLS = "symbols"
+HISTORY_FIRST_YEAR = 1980
+INTRADAY_WINDOW_MONTHS = 7
+TIMEZONE = "America/New_York"
+
+symbols_partitions = dg.DynamicPartitionsDefinition(name=SYMBOLS)
+
+
+def intraday_window_start(today: date) -> date:
+    """First day of the month INTRADAY_WINDOW_MONTHS before ``today``'s month."""
+    months = today.year * 12 + today.month - 1 - INTRADAY_WINDOW_MONTHS
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def trading_days_partitions(start: date) -> dg.TimeWindowPartitionsDefinition:
+    """NYSE sessions from ``start``: weekdays minus exchange holidays, today included."""
+    last_day = nyse().last_session.date()
+    return dg.TimeWindowPartitionsDefinition(
+        start=start.isoformat(),
+        fmt="%Y-%m-%d",
+        cron_schedule="0 0 * * 1-5",
+        timezone=TIMEZONE,
+        end_offset=1,  # today's session is a partition while it trades
+        exclusions=[datetime(d.year, d.month, d.day) for d in holidays_between(start, last_day)],
+    )
+
+
+trading_days = trading_days_partitions(intraday_window_start(date.today()))
+history_years = dg.TimeWindowPartitionsDefinition(
+    start=str(HISTORY_FIRST_YEAR),
+    fmt="%Y",
+    cron_schedule="0 0 1 1 *",
+    timezone=TIMEZONE,
+    end_offset=1,
+)
+intraday_partitions = dg.MultiPartitionsDefinition(
+    {"date": trading_days, "symbol": symbols_partitions}
+)
+history_partitions = dg.MultiPartitionsDefinition(
+    {"date": history_years, "symbol": symbols_partitions}
+)
