@@ -20,6 +20,8 @@ warehouse = WarehouseResource()
 defs = dg.Definitions(
     assets=[intraday_prices, daily_prices, stocks, current_prices],
     jobs=[intraday_prices_job, daily_prices_job, stocks_job, current_prices_job],
+    # Steps of a run share one process: no process start per step.
+    executor=dg.in_process_executor,
     resources={
         "yahoo": YahooFinanceResource(),
         "warehouse": warehouse,

@@ -13,7 +13,14 @@ from stock_pipeline.instance import get_instance
 from stock_pipeline.registry import add_symbols
 from stock_pipeline.resources import YAHOO_URL_ENV, YahooFinanceResource
 from stock_pipeline.run_report import RunReport
-from stock_pipeline.sync import RunSlice, SyncPlan, execute_plan, plan_history, plan_intraday
+from stock_pipeline.sync import (
+    QUIET_CONSOLE,
+    RunSlice,
+    SyncPlan,
+    execute_plan,
+    plan_history,
+    plan_intraday,
+)
 from stock_pipeline.warehouse import connect
 
 
@@ -52,8 +59,8 @@ def run_demo(symbols: Sequence[str], days: int, echo: Callable[[str], None]) -> 
             echo(plan.describe()[0])
             for report in execute_plan(instance, plan, defs, on_run=show):
                 ok = ok and report.succeeded
-        current = defs.get_job_def("current_prices_job").execute_in_process(
-            instance=instance, raise_on_error=False
+        current = defs.resolve_job_def("current_prices_job").execute_in_process(
+            instance=instance, raise_on_error=False, run_config={"loggers": QUIET_CONSOLE}
         )
         ok = ok and current.success
         echo(f"  current prices: {'stored' if current.success else 'FAILED'}")

@@ -255,8 +255,12 @@ def plan_history(
     )
 
 
+QUIET_CONSOLE = {"console": {"config": {"log_level": "WARNING"}}}
+
+
 def run_config_with(plan: SyncPlan, yahoo: dict[str, Any] | None) -> dict[str, Any]:
-    config: dict[str, Any] = {**plan.run_config}
+    """The plan's run config; the console shows warnings only (the UI keeps every log)."""
+    config: dict[str, Any] = {**plan.run_config, "loggers": QUIET_CONSOLE}
     if yahoo:
         config["resources"] = {"yahoo": {"config": yahoo}}
     return config
@@ -270,7 +274,7 @@ def execute_plan(
     on_run: Callable[[RunSlice, RunReport], None] | None = None,
 ) -> list[RunReport]:
     """Run each slice of the plan in this process, recorded on the instance."""
-    job = defs.get_job_def(plan.job)
+    job = defs.resolve_job_def(plan.job)
     reports = []
     for run in plan.runs:
         result = job.execute_in_process(

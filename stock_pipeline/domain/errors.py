@@ -50,9 +50,7 @@ class YahooRejectedError(YahooError):
 
 
 class MalformedResponseError(YahooError):
-    """Yahoo's answer could not be parsed; retried, since outages send HTML pages."""
-
-    transient = True
+    """Yahoo's answer could not be parsed (not JSON, or JSON of another shape)."""
 
 
 class RateLimitedError(YahooError):

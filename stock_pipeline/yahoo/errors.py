@@ -23,7 +23,7 @@ from stock_pipeline.domain.errors import (
     YahooServerError,
 )
 
-_DATA_KINDS = ("chart", "quote", "quote_summary")
+_DATA_KINDS = ("chart", "timezone", "quote", "quote_summary")
 
 
 def classify(
@@ -61,7 +61,10 @@ def classify(
             symbol, f"Yahoo's answer could not be parsed ({type(exc).__name__}: {exc})"
         )
     if isinstance(exc, yfexc.YFPricesMissingError):
-        return NoDataError(symbol, f"Yahoo sent no bars: {reason}")
+        return NoDataError(
+            symbol, f"Yahoo sent no bars ({reason}); if the symbol still trades, try again "
+            "later, otherwise remove it with `stock-pipeline symbols remove`"
+        )
     if isinstance(exc, yfexc.YFException):
         return YahooError(symbol, str(exc))
     return YahooServerError(symbol, f"{type(exc).__name__}: {exc}")

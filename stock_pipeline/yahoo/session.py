@@ -24,8 +24,12 @@ from curl_cffi import requests as curl_requests
 YAHOO_COOKIE_DOMAIN = ".yahoo.com"
 
 
-def request_kind(url: str) -> str:
-    """What a Yahoo request is for, from its URL: the unit requests are counted in."""
+def request_kind(url: str, params: Any = None) -> str:
+    """What a Yahoo request is for, from its URL: the unit requests are counted in.
+
+    yfinance's timezone probe (a chart request for ``range=1d&interval=1d``, made once per
+    symbol and cached on disk) is counted apart from the chart requests that fetch bars.
+    """
     parts = urlsplit(url)
     host, path = parts.hostname or "", parts.path
     if host.startswith("fc.") or (path in ("", "/") and not host.startswith("query")):
@@ -35,6 +39,9 @@ def request_kind(url: str) -> str:
     if "consent" in host or path in ("/consent", "/copyConsent", "/v2/collectConsent"):
         return "consent"
     if "/finance/chart/" in path:
+        query = dict(params or {})
+        if query.get("range") == "1d" and query.get("interval") == "1d":
+            return "timezone"
         return "chart"
     if "/finance/quoteSummary/" in path:
         return "quote_summary"
@@ -43,7 +50,7 @@ def request_kind(url: str) -> str:
     return "other"
 
 
-@dataclass
+@dataclass(eq=False)
 class RequestMeter:
     """Requests made by one thread while the meter is open, by kind."""
 
@@ -124,7 +131,7 @@ class YahooSession(curl_requests.Session):
         return target, {"X-Forwarded-Host": host}
 
     def request(self, method: Any, url: str, *args: Any, **kwargs: Any) -> Any:
-        kind = request_kind(url)
+        kind = request_kind(url, kwargs.get("params"))
         target, extra_headers = self._target(url)
         if extra_headers:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **extra_headers}
