@@ -1,25 +1,24 @@
 """The one Definitions object of stock_pipeline."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from stock_pipeline.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.assets.reference import current_prices, stocks
+from stock_pipeline.checks import ASSET_CHECKS
 from stock_pipeline.io_manager import DuckDBWarehouseIOManager
-from stock_pipeline.jobs import (
-    current_prices_job,
-    daily_prices_job,
-    intraday_prices_job,
-    stocks_job,
-)
+from stock_pipeline.jobs import JOBS
 from stock_pipeline.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.schedules import SCHEDULES
+from stock_pipeline.sensors import SENSORS
 
 warehouse = WarehouseResource()
 
 defs = dg.Definitions(
     assets=[intraday_prices, daily_prices, stocks, current_prices],
-    jobs=[intraday_prices_job, daily_prices_job, stocks_job, current_prices_job],
+    asset_checks=ASSET_CHECKS,
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    sensors=SENSORS,
     # Steps of a run share one process: no process start per step.
     executor=dg.in_process_executor,
     resources={

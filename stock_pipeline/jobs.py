@@ -27,3 +27,4 @@ current_prices_job = dg.define_asset_job(
     selection=[current_prices],
     description="Latest quote of every registered symbol.",
 )
+JOBS = [intraday_prices_job, daily_prices_job, stocks_job, current_prices_job]

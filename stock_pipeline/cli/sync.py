@@ -1,8 +1,7 @@
-"""The ``stock-pipeline`` command: the seed's management commands, run through Dagster."""
+"""symbols, sync-intraday, sync-historical: the seed's management commands, through Dagster."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +11,7 @@ from typing import Any
 import click
 
 from stock_pipeline import settings
-from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.cli.common import EXIT_PARTIAL, fail, guarded, parse_date
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
     HISTORY_PERIODS,
@@ -21,61 +20,25 @@ from stock_pipeline.domain.intervals import (
     normalize_period,
 )
 from stock_pipeline.domain.symbols import parse_symbols
-from stock_pipeline.resources import YAHOO_URL_ENV
-
-EXIT_PARTIAL = 1  # some partitions failed; the rest were stored
-EXIT_USAGE = 2  # bad flags or input; nothing was changed
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
-def _date(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _symbols(value: str | None) -> list[str] | None:
     return None if value is None else parse_symbols(value)
 
 
-def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the project's own errors into a clear message and exit code 2."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except StockPipelineError as exc:
-            _fail(str(exc))
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
-
-
-def _yahoo_overrides(delay: float | None) -> dict[str, Any]:
+def yahoo_overrides(delay: float | None) -> dict[str, Any]:
+    """Resource config for the seed's --delay: minimum seconds between Yahoo requests."""
     if delay is None:
         return {}
     if delay <= 0:
-        raise click.BadParameter("--delay must be > 0 seconds")
+        fail("--delay must be a positive number of seconds")
     return {"requests_per_second": 1.0 / delay}
-
-
-@click.group()
-def main() -> None:
-    """Keep a DuckDB warehouse of US stock prices from Yahoo Finance, through Dagster."""
 
 
 # ---- symbols ---------------------------------------------------------------------------
 
 
-@main.group()
+@click.group()
 def symbols() -> None:
     """The registered symbols (the seed's active stocks)."""
 
@@ -132,8 +95,8 @@ def symbols_list() -> None:
 def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all)."),
-        click.option("--start-date", callback=_date, help="First day, YYYY-MM-DD."),
-        click.option("--end-date", callback=_date, help="Last day, YYYY-MM-DD."),
+        click.option("--start-date", callback=parse_date, help="First day, YYYY-MM-DD."),
+        click.option("--end-date", callback=parse_date, help="Last day, YYYY-MM-DD."),
         click.option("--force", is_flag=True, help="Fetch partitions already complete too."),
         click.option("--dry-run", is_flag=True, help="Print the plan; change nothing."),
         click.option(
@@ -184,7 +147,7 @@ def _run_plan(plan: Any, dry_run: bool, delay: float | None, quiet: bool) -> Non
             if report.failure and not report.failed and not report.succeeded:
                 click.echo(f"    {report.failure.splitlines()[0]}")
 
-    reports = execute_plan(get_instance(), plan, defs, _yahoo_overrides(delay), progress)
+    reports = execute_plan(get_instance(), plan, defs, yahoo_overrides(delay), progress)
     elapsed = time.monotonic() - started
     click.echo(
         f"done: {totals['stored']} partition(s) stored, {totals['failed']} failed, "
@@ -195,7 +158,7 @@ def _run_plan(plan: Any, dry_run: bool, delay: float | None, quiet: bool) -> Non
         sys.exit(EXIT_PARTIAL)
 
 
-@main.command("sync-intraday")
+@click.command("sync-intraday")
 @_common_sync_options
 @click.option(
     "--interval",
@@ -203,7 +166,7 @@ def _run_plan(plan: Any, dry_run: bool, delay: float | None, quiet: bool) -> Non
     show_default=True,
     help="1m 2m 5m 15m 30m 60m 90m (1h = 60m).",
 )
-@click.option("--date", "day", callback=_date, help="One trading day (default: the latest).")
+@click.option("--date", "day", callback=parse_date, help="One trading day (default: the latest).")
 @guarded
 def sync_intraday(
     symbols_: str | None,
@@ -223,7 +186,7 @@ def sync_intraday(
 
     interval = normalize_intraday_interval(interval)
     if day and (start_date or end_date):
-        _fail("give either --date or --start-date/--end-date, not both")
+        fail("give either --date or --start-date/--end-date, not both")
     days = intraday_days(day or start_date, day or end_date, interval, datetime.now(UTC))
     plan = plan_intraday(
         get_instance(),
@@ -234,10 +197,10 @@ def sync_intraday(
         force,
         batch_size,
     )
-    _run_plan(plan, dry_run, _check_delay(delay), quiet)
+    _run_plan(plan, dry_run, delay, quiet)
 
 
-@main.command("sync-historical")
+@click.command("sync-historical")
 @_common_sync_options
 @click.option(
     "--period",
@@ -277,44 +240,7 @@ def sync_historical(
         batch_size,
         today,
     )
-    _run_plan(plan, dry_run, _check_delay(delay), quiet)
+    _run_plan(plan, dry_run, delay, quiet)
 
 
-def _check_delay(delay: float | None) -> float | None:
-    if delay is not None and delay <= 0:
-        _fail("--delay must be a positive number of seconds")
-    return delay
-
-
-# ---- fake Yahoo and demo ---------------------------------------------------------------
-
-
-@main.command("fake-yahoo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--latency", default=0.0, show_default=True, help="Seconds added to each answer.")
-@click.option("--rate-limit", type=float, help="Answer 429 above this many requests/second.")
-def fake_yahoo(host: str, port: int, latency: float, rate_limit: float | None) -> None:
-    """Serve a simulated Yahoo Finance (no network needed); point the pipeline at it with
-    STOCK_PIPELINE_YAHOO_URL=http://HOST:PORT."""
-    from stock_pipeline.fake_yahoo.server import serve
-
-    click.echo(f"fake Yahoo on http://{host}:{port} — export {YAHOO_URL_ENV}=http://{host}:{port}")
-    serve(host, port, latency_seconds=latency, rate_limit_per_second=rate_limit)
-
-
-@main.command()
-@click.option("--symbols", "symbols_", default="AAPL,MSFT,NVDA", show_default=True)
-@click.option("--days", default=3, show_default=True, type=click.IntRange(1, 30))
-@guarded
-def demo(symbols_: str, days: int) -> None:
-    """Offline demo: fake Yahoo → Dagster runs → local DuckDB; prints what it stored."""
-    from stock_pipeline.demo import run_demo
-
-    code = run_demo(parse_symbols(symbols_), days, echo=click.echo)
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    main()
+COMMANDS = [symbols, sync_intraday, sync_historical]

@@ -1,0 +1,15 @@
+"""The ``stock-pipeline`` command. Each module adds one concern's commands to ``main``."""
+
+import click
+
+from stock_pipeline.cli import demo, sync
+
+
+@click.group()
+def main() -> None:
+    """Keep a DuckDB warehouse of US stock prices from Yahoo Finance, through Dagster."""
+
+
+for module in (sync, demo):
+    for command in module.COMMANDS:
+        main.add_command(command)
