@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 from stock_pipeline import settings
 from stock_pipeline.domain.trading_calendar import latest_session, sessions_back
@@ -30,7 +29,7 @@ def run_demo(symbols: Sequence[str], days: int, echo: Callable[[str], None]) -> 
 
     instance = get_instance()
     database = settings.duckdb_path()
-    now = datetime.now(UTC)
+    now = settings.now()
     with FakeYahoo(FakeYahooConfig()) as fake:
         os.environ[YAHOO_URL_ENV] = fake.url
         echo(f"fake Yahoo serving on {fake.url} (no network used)")

@@ -11,10 +11,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pandas as pd
 
+from stock_pipeline import settings
 from stock_pipeline.domain.bars import empty_daily, empty_intraday
 from stock_pipeline.domain.errors import NoDataError, StockPipelineError
 from stock_pipeline.domain.intervals import normalize_intraday_interval
@@ -71,7 +72,7 @@ def fetch_intraday(
 ) -> BatchResult:
     """Bars for every (symbol, day), in as few chart requests as Yahoo allows."""
     interval = normalize_intraday_interval(interval)
-    now = now or datetime.now(UTC)
+    now = now or settings.now()
     windows = plan_intraday_windows([(p.symbol, p.day) for p in partitions], interval)
 
     def run(
@@ -133,7 +134,7 @@ def fetch_history(
     today: date | None = None,
 ) -> BatchResult:
     """Daily or weekly bars for (symbol, year) partitions: one request per symbol."""
-    today = today or datetime.now(UTC).date()
+    today = today or settings.now().date()
     by_symbol: dict[str, list[int]] = {}
     for p in partitions:
         by_symbol.setdefault(p.symbol, []).append(p.year)
@@ -174,8 +175,6 @@ def fetch_history(
     return result
 
 
-def stamp(
-    frame: pd.DataFrame, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> pd.DataFrame:
+def stamp(frame: pd.DataFrame, now: Callable[[], datetime] = settings.now) -> pd.DataFrame:
     """The frame with ``fetched_at`` set: when these rows left Yahoo."""
     return frame.assign(fetched_at=pd.Timestamp(now()))

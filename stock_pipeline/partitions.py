@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import dagster as dg
 
+from stock_pipeline import settings
 from stock_pipeline.domain.trading_calendar import holidays_between, nyse
 
 SYMBOLS = "symbols"
@@ -44,7 +45,8 @@ def trading_days_partitions(start: date) -> dg.TimeWindowPartitionsDefinition:
     )
 
 
-trading_days = trading_days_partitions(intraday_window_start(date.today()))
+# The window follows the clock (settings.now(): real time, or STOCK_PIPELINE_NOW when pinned).
+trading_days = trading_days_partitions(intraday_window_start(settings.now().date()))
 history_years = dg.TimeWindowPartitionsDefinition(
     start=str(HISTORY_FIRST_YEAR),
     fmt="%Y",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from stock_pipeline import settings
 from stock_pipeline.completeness import slice_states
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
@@ -212,7 +213,7 @@ def plan_history(
     today: date | None = None,
 ) -> SyncPlan:
     interval = normalize_history_interval(interval)
-    today = today or datetime.now(UTC).date()
+    today = today or settings.now().date()
     chosen, order = resolve_symbols(instance, symbols)
     done: set[tuple[str, int]] = set()
     if not force and database.exists():

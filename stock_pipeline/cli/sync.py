@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import click
@@ -187,7 +187,7 @@ def sync_intraday(
     interval = normalize_intraday_interval(interval)
     if day and (start_date or end_date):
         fail("give either --date or --start-date/--end-date, not both")
-    days = intraday_days(day or start_date, day or end_date, interval, datetime.now(UTC))
+    days = intraday_days(day or start_date, day or end_date, interval, settings.now())
     plan = plan_intraday(
         get_instance(),
         settings.duckdb_path(),
@@ -228,7 +228,7 @@ def sync_historical(
     interval = normalize_history_interval(interval)
     if period is None and start_date is None and end_date is None:
         period = "1y"
-    today = datetime.now(UTC).date()
+    today = settings.now().date()
     years = history_years(normalize_period(period) if period else None, start_date, end_date, today)
     plan = plan_history(
         get_instance(),

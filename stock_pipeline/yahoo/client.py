@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ import pandas as pd
 import yfinance as yf
 import yfinance.data as yfdata
 
+from stock_pipeline import settings
 from stock_pipeline.domain.bars import empty_intraday, normalize_daily, normalize_intraday
 from stock_pipeline.domain.errors import InvalidDateRangeError, NoDataError
 from stock_pipeline.domain.intervals import (
@@ -120,7 +121,7 @@ class YahooClient:
     ) -> pd.DataFrame:
         """One chart request for a window of sessions; rows of those sessions only."""
         spec = intraday_spec(interval)
-        check_lookback(window.first, spec.interval, now or datetime.now(UTC))
+        check_lookback(window.first, spec.interval, now or settings.now())
         start, end = window_bounds(window.first, window.last)
 
         def fetch() -> pd.DataFrame:

@@ -62,8 +62,9 @@ def classify(
         )
     if isinstance(exc, yfexc.YFPricesMissingError):
         return NoDataError(
-            symbol, f"Yahoo sent no bars ({reason}); if the symbol still trades, try again "
-            "later, otherwise remove it with `stock-pipeline symbols remove`"
+            symbol,
+            f"Yahoo sent no bars ({reason}); if the symbol still trades, try again "
+            "later, otherwise remove it with `stock-pipeline symbols remove`",
         )
     if isinstance(exc, yfexc.YFException):
         return YahooError(symbol, str(exc))

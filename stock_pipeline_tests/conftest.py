@@ -1,0 +1,89 @@
+"""Shared fixtures: a temporary warehouse and Dagster instance, the fake Yahoo.
+
+The whole suite runs on one pinned clock (STOCK_PIPELINE_NOW, set before the package is
+imported, since the intraday partition window follows it), the same instant the fake
+Yahoo answers at: lookbacks, "today" and provisional sessions are then reproducible.
+"""
+
+from __future__ import annotations
+
+import os
+
+from stock_pipeline.fake_yahoo.pytest_plugin import DEFAULT_TEST_NOW
+
+os.environ["STOCK_PIPELINE_NOW"] = DEFAULT_TEST_NOW.isoformat()
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from stock_pipeline.domain.trading_calendar import expected_bar_starts
+from stock_pipeline.fake_yahoo import FakeYahoo
+from stock_pipeline_tests.pipeline import Pipeline
+
+pytest_plugins = ["stock_pipeline.fake_yahoo.pytest_plugin"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data dir, DuckDB file and yfinance cache."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("STOCK_PIPELINE_DATA_DIR", str(data))
+    monkeypatch.setenv("STOCK_PIPELINE_DUCKDB", str(data / "warehouse.duckdb"))
+    monkeypatch.delenv("STOCK_PIPELINE_YAHOO_URL", raising=False)
+    monkeypatch.delenv("STOCK_PIPELINE_ALERT_WEBHOOK", raising=False)
+    return data
+
+
+@pytest.fixture(autouse=True)
+def fresh_yfinance_cache() -> None:
+    """yfinance keeps answers for past ranges in a process-wide cache; tests start empty."""
+    import yfinance.data
+
+    yfinance.data.YfData.cache_get.cache_clear()
+
+
+@pytest.fixture
+def duckdb_file(isolated_paths: Path) -> Path:
+    return isolated_paths / "warehouse.duckdb"
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+def bars(symbol: str, day: date, interval: str = "5m", price: float = 100.0) -> pd.DataFrame:
+    """A canonical intraday frame with the calendar's bars for one session."""
+    starts = expected_bar_starts(day, interval)
+    n = len(starts)
+    return pd.DataFrame(
+        {
+            "symbol": symbol,
+            "interval": interval,
+            "session_date": [day] * n,
+            "ts": starts,
+            "open": price,
+            "high": price + 1,
+            "low": price - 1,
+            "close": price + 0.5,
+            "volume": 1000,
+        }
+    )
+
+
+@pytest.fixture
+def pipeline(
+    instance: dg.DagsterInstance,
+    fake_yahoo: FakeYahoo,
+    duckdb_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Pipeline:
+    """The project's assets against a fresh fake Yahoo and a temporary DuckDB file."""
+    monkeypatch.setenv("STOCK_PIPELINE_YAHOO_URL", fake_yahoo.url)
+    return Pipeline(instance, fake_yahoo, duckdb_file)
