@@ -1,0 +1,130 @@
+"""The stock-pipeline sync commands: plans, skips, bad flags, real Dagster runs on an instance."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from click.testing import CliRunner, Result
+
+from stock_pipeline.cli import main
+from stock_pipeline.fake_yahoo import FakeYahoo
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(
+    fake_yahoo: FakeYahoo, isolated_paths: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """Run the command with DAGSTER_HOME under the test's data dir and the fake Yahoo."""
+    monkeypatch.setenv("STOCK_PIPELINE_YAHOO_URL", fake_yahoo.url)
+    monkeypatch.setenv("DAGSTER_HOME", str(isolated_paths / "dagster_home"))
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_symbols_add_asks_yahoo_and_refuses_unknown(cli: Cli) -> None:
+    result = cli("symbols", "add", "AAPL,ZZNOPE")
+    assert result.exit_code == 2
+    assert "ZZNOPE" in result.output and "nothing was added" in result.output
+    assert cli("symbols", "list").output.split() == []
+    assert cli("symbols", "add", "aapl", "MSFT").exit_code == 0
+    assert cli("symbols", "list").output.split() == ["AAPL", "MSFT"]
+    assert "removed: MSFT" in cli("symbols", "remove", "MSFT").output
+    assert cli("symbols", "list").output.split() == ["AAPL"]
+
+
+def test_sync_runs_through_dagster_then_skips_what_is_complete(
+    cli: Cli, fake_yahoo: FakeYahoo, isolated_paths: Path
+) -> None:
+    assert cli("symbols", "add", "AAPL,MSFT").exit_code == 0
+    first = cli("sync-intraday", "--start-date", "2026-11-20", "--end-date", "2026-11-25")
+    assert first.exit_code == 0, first.output
+    assert "8 partition(s) stored, 0 failed" in first.output
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1 and runs[0].tags["stock_pipeline/interval"] == "5m"
+        assert len(instance.get_materialized_partitions(dg.AssetKey("intraday_prices"))) == 8
+    again = cli("sync-intraday", "--start-date", "2026-11-20", "--end-date", "2026-11-25")
+    assert "nothing to do" in again.output and "8 already complete" in again.output
+    forced = cli("sync-intraday", "--date", "2026-11-25", "--symbols", "MSFT", "--force")
+    assert forced.exit_code == 0 and "1 partition(s) stored" in forced.output
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(cli: Cli, fake_yahoo: FakeYahoo) -> None:
+    cli("symbols", "add", "AAPL,MSFT,IBM")
+    fake_yahoo.reset_counters()
+    result = cli(
+        "sync-intraday", "--dry-run", "--start-date", "2026-10-29", "--end-date", "2026-11-25"
+    )
+    assert result.exit_code == 0
+    assert "60 partition(s) to fetch" in result.output
+    assert "Yahoo price requests: 3" in result.output
+    assert f"bars expected from the NYSE calendar: {60 * 78}" in result.output
+    assert "dry run" in result.output
+    assert fake_yahoo.requests["chart"] == 0
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_runs() == []
+
+
+def test_a_failed_symbol_gives_exit_code_1_and_names_it(cli: Cli) -> None:
+    cli("symbols", "add", "AAPL")
+    cli("symbols", "add", "--no-verify", "ZZGONE")
+    result = cli("sync-intraday", "--date", "2026-11-25")
+    assert result.exit_code == 1
+    assert "1 partition(s) stored, 1 failed" in result.output
+    assert "2026-11-25|ZZGONE: SymbolNotFoundError" in result.output
+
+
+def test_batch_size_splits_runs(cli: Cli) -> None:
+    cli("symbols", "add", "AAPL,MSFT,IBM")
+    result = cli("sync-intraday", "--date", "2026-11-25", "--batch-size", "2", "--delay", "0.01")
+    assert result.exit_code == 0 and "2 run(s)" in result.output
+
+
+def test_historical_sync_by_period_and_dates(cli: Cli) -> None:
+    cli("symbols", "add", "AAPL")
+    result = cli("sync-historical", "--period", "2y")
+    assert result.exit_code == 0, result.output
+    assert "3 partition(s) stored" in result.output  # 2024, 2025, 2026
+    weekly = cli(
+        "sync-historical",
+        "--interval",
+        "1wk",
+        "--start-date",
+        "2026-01-01",
+        "--end-date",
+        "2026-06-30",
+    )
+    assert weekly.exit_code == 0 and "1 partition(s) stored" in weekly.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["sync-intraday", "--interval", "7m"], "unknown intraday interval"),
+        (
+            ["sync-intraday", "--start-date", "2026-11-25", "--end-date", "2026-11-01"],
+            "after end date",
+        ),
+        (["sync-intraday", "--date", "2026-11-22"], "no NYSE trading day"),  # a Sunday
+        (["sync-intraday", "--date", "2026-08-03"], "lookback"),
+        (["sync-intraday", "--date", "2026-12-02"], "future"),
+        (["sync-intraday", "--date", "2026-13-01"], "not a date"),
+        (["sync-intraday", "--symbols", "AAPL;DROP"], "characters"),
+        (["sync-intraday", "--symbols", "TSLA"], "not registered"),
+        (["sync-intraday", "--delay", "0"], "--delay"),
+        (["sync-historical", "--period", "3y"], "'3y' is not one of"),
+        (["sync-historical", "--period", "1y", "--start-date", "2026-01-01"], "not both"),
+        (["sync-historical", "--interval", "5m"], "1d or 1wk"),
+    ],
+)
+def test_bad_flags_get_a_clear_message_and_exit_2(cli: Cli, args: list[str], says: str) -> None:
+    cli("symbols", "add", "AAPL")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert says in result.output
