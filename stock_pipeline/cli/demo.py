@@ -8,7 +8,6 @@ import click
 
 from stock_pipeline.cli.common import guarded
 from stock_pipeline.domain.symbols import parse_symbols
-from stock_pipeline.resources import YAHOO_URL_ENV
 
 # ---- fake Yahoo and demo ---------------------------------------------------------------
 
@@ -23,8 +22,9 @@ def fake_yahoo(host: str, port: int, latency: float, rate_limit: float | None) -
     STOCK_PIPELINE_YAHOO_URL=http://HOST:PORT."""
     from stock_pipeline.fake_yahoo.server import serve
 
-    click.echo(f"fake Yahoo on http://{host}:{port} — export {YAHOO_URL_ENV}=http://{host}:{port}")
-    serve(host, port, latency_seconds=latency, rate_limit_per_second=rate_limit)
+    serve(
+        host, port, announce=click.echo, latency_seconds=latency, rate_limit_per_second=rate_limit
+    )
 
 
 @click.command()
