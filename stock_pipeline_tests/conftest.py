@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from stock_pipeline.fake_yahoo.pytest_plugin import DEFAULT_TEST_NOW
+from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW
 
 os.environ["STOCK_PIPELINE_NOW"] = DEFAULT_TEST_NOW.isoformat()
 
