@@ -36,7 +36,8 @@ def test_definitions_load_without_warnings() -> None:
             "error::FutureWarning",
             "-c",
             "from stock_pipeline.definitions import defs; "
-            "print(sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()))",
+            "keys = defs.resolve_asset_graph().get_all_asset_keys(); "
+            "print(sorted(k.to_user_string() for k in keys))",
         ],
         cwd=PROJECT,
         capture_output=True,
