@@ -44,7 +44,7 @@ def test_one_minute_day_drops_the_null_bar_and_the_appended_bar(
     )
     assert len(frame) == 389
     null_ts = datetime.fromtimestamp(raw_ts[105], UTC)
-    assert null_ts not in set(frame["ts"].dt.to_pydatetime())
+    assert null_ts not in {ts.to_pydatetime() for ts in frame["ts"]}
     assert frame["ts"].min() == datetime(2024, 10, 2, 13, 30, tzinfo=UTC)
     assert frame["ts"].max() == datetime(2024, 10, 2, 19, 59, tzinfo=UTC)
     assert set(frame["session_date"]) == {date(2024, 10, 2)}
