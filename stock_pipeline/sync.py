@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 
@@ -21,9 +21,9 @@ from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolErr
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
 from stock_pipeline.domain.partition_keys import history_key, intraday_key
 from stock_pipeline.domain.planning import (
+    check_lookback,
     cover_with_rectangles,
     plan_intraday_windows,
-    window_bounds,
 )
 from stock_pipeline.domain.trading_calendar import (
     NEW_YORK,
@@ -31,6 +31,7 @@ from stock_pipeline.domain.trading_calendar import (
     latest_session,
     sessions_between,
 )
+from stock_pipeline.partitions import trading_days
 from stock_pipeline.registry import registered_symbols
 from stock_pipeline.run_report import RunReport, read_run_report
 from stock_pipeline.warehouse import connect
@@ -40,6 +41,7 @@ ORIGIN_TAG = "stock_pipeline/origin"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 ONE_OFF_REQUESTS = 2  # cookie and crumb, once per run process
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,35 @@ class SyncPlan:
         return lines
 
 
+def slice_runs(
+    cells: Sequence[tuple[str, T]],
+    symbol_order: Sequence[str],
+    dates: Sequence[T],
+    key: Callable[[str, T], str],
+    batch_size: int | None = None,
+) -> list[RunSlice]:
+    """Cover (symbol, date) partitions with as few key-range runs as Dagster allows.
+
+    ``symbol_order`` is the registration order (Dagster's order for ranges over dynamic
+    partitions); ``dates`` are consecutive in the date dimension.
+    """
+    sym_pos = {s: i for i, s in enumerate(symbol_order)}
+    date_pos = {d: i for i, d in enumerate(dates)}
+    rects = cover_with_rectangles([(sym_pos[s], date_pos[d]) for s, d in cells], batch_size)
+    return [
+        RunSlice(
+            key(symbol_order[r.first_symbol], dates[r.first_date]),
+            key(symbol_order[r.last_symbol], dates[r.last_date]),
+            tuple(
+                key(symbol_order[i], dates[j])
+                for i in range(r.first_symbol, r.last_symbol + 1)
+                for j in range(r.first_date, r.last_date + 1)
+            ),
+        )
+        for r in rects
+    ]
+
+
 def resolve_symbols(
     instance: dg.DagsterInstance, symbols: Sequence[str] | None
 ) -> tuple[list[str], list[str]]:
@@ -106,10 +137,12 @@ def resolve_symbols(
 
 
 def intraday_days(start: date | None, end: date | None, interval: str, now: datetime) -> list[date]:
-    """Trading days of a sync; the latest session when no date is given."""
+    """Trading days of a sync: start..end (end defaults to the latest session), checked
+    against the calendar, the intraday partition window and Yahoo's lookback."""
     latest = latest_session(now)
-    start = start or end or latest
-    end = end or (start if start != latest else latest)
+    if start is None:
+        start = end or latest
+    end = end or latest
     if start > end:
         raise InvalidDateRangeError(f"start date {start} is after end date {end}")
     today = now.astimezone(NEW_YORK).date()
@@ -121,14 +154,14 @@ def intraday_days(start: date | None, end: date | None, interval: str, now: date
             f"no NYSE trading day between {start} and {end} (weekend or holiday); the latest "
             f"session is {latest}"
         )
-    oldest = now - intraday_spec(interval).lookback
-    first_start, _ = window_bounds(days[0], days[0])
-    if first_start < oldest:
+    first_partition = trading_days.start.date()
+    if days[0] < first_partition:
         raise InvalidDateRangeError(
-            f"{days[0]} is beyond Yahoo's {intraday_spec(interval).lookback_days}-day lookback "
-            f"for {interval} bars; choose dates after {(oldest + timedelta(days=1)).date()} or "
-            f"a coarser interval (60m reaches 730 days back)"
+            f"{days[0]} is before the first intraday partition ({first_partition}); intraday "
+            f"partitions cover a rolling window of recent sessions, use sync-historical for "
+            f"older daily bars"
         )
+    check_lookback(days[0], interval, now)
     return days
 
 
@@ -151,23 +184,7 @@ def plan_intraday(
             states = slice_states(con, chosen, list(days), interval)
         todo_cells = [(st.symbol, st.day) for st in states if not st.complete]
         skipped = [intraday_key(st.symbol, st.day) for st in states if st.complete]
-    day_pos = {d: i for i, d in enumerate(days)}
-    sym_pos = {s: i for i, s in enumerate(order)}
-    rects = cover_with_rectangles([(sym_pos[s], day_pos[d]) for s, d in todo_cells], batch_size)
-    runs = []
-    for r in rects:
-        keys = tuple(
-            intraday_key(order[i], days[j])
-            for i in range(r.first_symbol, r.last_symbol + 1)
-            for j in range(r.first_date, r.last_date + 1)
-        )
-        runs.append(
-            RunSlice(
-                intraday_key(order[r.first_symbol], days[r.first_date]),
-                intraday_key(order[r.last_symbol], days[r.last_date]),
-                keys,
-            )
-        )
+    runs = slice_runs(todo_cells, order, list(days), intraday_key, batch_size)
     windows = plan_intraday_windows(todo_cells, interval)
     return SyncPlan(
         asset="intraday_prices",
@@ -225,23 +242,7 @@ def plan_history(
         done = {(s, int(y)) for s, y in rows}
     todo_cells = [(s, y) for s in chosen for y in years if (s, y) not in done]
     skipped = [history_key(s, y) for s in chosen for y in years if (s, y) in done]
-    year_pos = {y: i for i, y in enumerate(years)}
-    sym_pos = {s: i for i, s in enumerate(order)}
-    rects = cover_with_rectangles([(sym_pos[s], year_pos[y]) for s, y in todo_cells], batch_size)
-    runs = []
-    for r in rects:
-        keys = tuple(
-            history_key(order[i], years[j])
-            for i in range(r.first_symbol, r.last_symbol + 1)
-            for j in range(r.first_date, r.last_date + 1)
-        )
-        runs.append(
-            RunSlice(
-                history_key(order[r.first_symbol], years[r.first_date]),
-                history_key(order[r.last_symbol], years[r.last_date]),
-                keys,
-            )
-        )
+    runs = slice_runs(todo_cells, order, list(years), history_key, batch_size)
     return SyncPlan(
         asset="daily_prices",
         job="daily_prices_job",
@@ -251,7 +252,7 @@ def plan_history(
         skipped=skipped,
         runs=runs,
         expected_bars=None,
-        price_requests=sum(r.last_symbol - r.first_symbol + 1 for r in rects),
+        price_requests=sum(len({k.split("|")[1] for k in run.keys}) for run in runs),
         run_config={"ops": {"daily_prices": {"config": {"interval": interval}}}},
     )
 
@@ -273,6 +274,7 @@ def execute_plan(
     defs: dg.Definitions,
     yahoo: dict[str, Any] | None = None,
     on_run: Callable[[RunSlice, RunReport], None] | None = None,
+    origin: str = "cli",
 ) -> list[RunReport]:
     """Run each slice of the plan in this process, recorded on the instance."""
     job = defs.resolve_job_def(plan.job)
@@ -282,7 +284,7 @@ def execute_plan(
             instance=instance,
             run_config=run_config_with(plan, yahoo),
             raise_on_error=False,
-            tags={**run.tags(), INTERVAL_TAG: plan.interval, ORIGIN_TAG: "cli"},
+            tags={**run.tags(), INTERVAL_TAG: plan.interval, ORIGIN_TAG: origin},
         )
         report = read_run_report(instance, result.run_id)
         reports.append(report)
