@@ -5,9 +5,11 @@ import dagster as dg
 from stock_pipeline.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.assets.reference import current_prices, stocks
 from stock_pipeline.checks import ASSET_CHECKS
+from stock_pipeline.freshness import FRESHNESS_SCHEDULES
 from stock_pipeline.io_manager import DuckDBWarehouseIOManager
 from stock_pipeline.jobs import JOBS
 from stock_pipeline.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.retention import RETENTION_SCHEDULES
 from stock_pipeline.schedules import SCHEDULES
 from stock_pipeline.sensors import SENSORS
 
@@ -17,7 +19,7 @@ defs = dg.Definitions(
     assets=[intraday_prices, daily_prices, stocks, current_prices],
     asset_checks=ASSET_CHECKS,
     jobs=JOBS,
-    schedules=SCHEDULES,
+    schedules=[*SCHEDULES, *RETENTION_SCHEDULES, *FRESHNESS_SCHEDULES],
     sensors=SENSORS,
     # Steps of a run share one process: no process start per step.
     executor=dg.in_process_executor,

@@ -9,6 +9,7 @@ partitions in a run; refuses an empty frame for a partition instead of deleting 
 import dagster as dg
 import pandas as pd
 
+from stock_pipeline import settings
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
 from stock_pipeline.resources import WarehouseResource
 from stock_pipeline.warehouse import DAILY_PRICES, INTRADAY_PRICES, TABLES, Table, read_slices
@@ -36,15 +37,17 @@ class DuckDBWarehouseIOManager(dg.ConfigurableIOManager):
     def _table(self, key: dg.AssetKey) -> Table:
         name = key.path[-1]
         if name not in TABLES:
-            raise dg.Failure(f"no DuckDB table is defined for asset {key.to_user_string()}")
+            raise dg.Failure(
+                f"no DuckDB table is defined for asset {key.to_user_string()}",
+                allow_retries=False,
+            )
         return TABLES[name]
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+    def handle_output(self, context: dg.OutputContext, frame: pd.DataFrame) -> None:
         table = self._table(context.asset_key)
-        frame = (
-            obj
-            if "fetched_at" in obj.columns
-            else obj.assign(fetched_at=pd.Timestamp.now(tz="UTC"))
+        # Stamped in the insert, not by copying the frame (2.3 M bars: ~190 MB; B6).
+        stamp = (
+            {} if "fetched_at" in frame.columns else {"fetched_at": pd.Timestamp(settings.now())}
         )
         if context.has_asset_partitions:
             keys = list(context.asset_partition_keys)
@@ -55,11 +58,14 @@ class DuckDBWarehouseIOManager(dg.ConfigurableIOManager):
                 raise dg.Failure(
                     f"refusing to store {table.name}: no rows for {len(missing)} partition(s) "
                     f"({shown}). An empty answer on a trading day is an error, not a deletion; "
-                    f"the stored rows are unchanged."
+                    f"the stored rows are unchanged.",
+                    allow_retries=False,
                 )
         elif frame.empty:
-            raise dg.Failure(f"refusing to store an empty frame in {table.name}")
-        rows = self.warehouse.write(table, frame)
+            raise dg.Failure(
+                f"refusing to store an empty frame in {table.name}", allow_retries=False
+            )
+        rows = self.warehouse.write(table, frame, stamp)
         context.add_output_metadata(
             {"rows_written": rows, "table": table.name, "database": str(self.warehouse.database)}
         )

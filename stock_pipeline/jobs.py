@@ -6,6 +6,8 @@ import dagster as dg
 
 from stock_pipeline.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.assets.reference import current_prices, stocks
+from stock_pipeline.freshness import intraday_freshness_job
+from stock_pipeline.retention import intraday_retention_job
 
 intraday_prices_job = dg.define_asset_job(
     "intraday_prices_job",
@@ -27,4 +29,20 @@ current_prices_job = dg.define_asset_job(
     selection=[current_prices],
     description="Latest quote of every registered symbol.",
 )
-JOBS = [intraday_prices_job, daily_prices_job, stocks_job, current_prices_job]
+JOBS: list[dg.UnresolvedAssetJobDefinition | dg.JobDefinition] = [
+    intraday_prices_job,
+    daily_prices_job,
+    stocks_job,
+    current_prices_job,
+]
+
+# The market open's two syncs in one run: quotes (unpartitioned) and today's intraday range.
+market_open_job = dg.define_asset_job(
+    "market_open_job",
+    selection=[current_prices, intraday_prices],
+    description="At the open: latest quotes plus the first intraday sync of today's session.",
+)
+JOBS.append(market_open_job)
+
+# Housekeeping, defined beside their schedules: delete old bars; judge freshness.
+JOBS.extend([intraday_retention_job, intraday_freshness_job])

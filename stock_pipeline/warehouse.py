@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from stock_pipeline.warehouse_lock import warehouse_lock
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [c for c, _ in self.columns]
+
+    def column_type(self, name: str) -> str:
+        """A column's DuckDB type, without constraints (``TIMESTAMPTZ``)."""
+        return dict(self.columns)[name].removesuffix(" NOT NULL")
 
     def ddl(self) -> str:
         cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
@@ -121,15 +127,27 @@ def connect(
     """A connection in UTC with every table created; waits (with jitter) on a file lock.
 
     DuckDB lets one process hold a file read-write and then refuses every other process,
-    readers included, so connections are short-lived and a conflict is waited out.
+    readers included, so connections are short-lived and queue on the warehouse lock
+    (``warehouse_lock``: one writer or many readers among this machine's processes); a
+    conflict with any other program holding the file is waited out here.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    opens_read_only = read_only and path.exists()
+    with (
+        warehouse_lock(path, exclusive=not opens_read_only, wait_seconds=wait_seconds),
+        _open(path, opens_read_only, wait_seconds) as con,
+    ):
+        yield con
+
+
+@contextmanager
+def _open(path: Path, read_only: bool, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only and path.exists())
+            con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
@@ -152,13 +170,20 @@ def connect(
         con.close()
 
 
-def replace_slices(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame) -> int:
+def replace_slices(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    frame: pd.DataFrame,
+    constants: Mapping[str, object] | None = None,
+) -> int:
     """Replace every slice present in ``frame`` with the frame's rows, atomically.
 
     Only the slices the frame holds are touched; rows are matched to columns by name.
-    Returns the number of rows written.
+    ``constants`` gives columns the frame lacks one value for every row (``fetched_at``),
+    so a caller need not copy a large frame to add them. Returns the number of rows written.
     """
-    missing = [c for c in table.column_names if c not in frame.columns]
+    constants = {c: v for c, v in (constants or {}).items() if c not in frame.columns}
+    missing = [c for c in table.column_names if c not in frame.columns and c not in constants]
     if missing:
         raise ValueError(f"{table.name}: frame lacks column(s) {missing}")
     extra = [c for c in frame.columns if c not in table.column_names]
@@ -167,6 +192,11 @@ def replace_slices(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataF
     if frame.empty:
         return 0
     cols = ", ".join(f'"{c}"' for c in table.column_names)
+    values = ", ".join(
+        f'CAST(? AS {table.column_type(c)}) AS "{c}"' if c in constants else f'"{c}"'
+        for c in table.column_names
+    )
+    params = [constants[c] for c in table.column_names if c in constants]
     slice_cols = ", ".join(f'"{c}"' for c in table.slice_by)
     con.register("incoming_frame", frame)
     try:
@@ -176,7 +206,9 @@ def replace_slices(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataF
                 f'DELETE FROM "{table.name}" WHERE ({slice_cols}) IN '
                 f"(SELECT DISTINCT {slice_cols} FROM incoming_frame)"
             )
-            con.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM incoming_frame')
+            con.execute(
+                f'INSERT INTO "{table.name}" ({cols}) SELECT {values} FROM incoming_frame', params
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -91,3 +91,13 @@ def test_read_slices(duckdb_file: Path) -> None:
         )
         got = read_slices(con, INTRADAY_PRICES, [{"symbol": "AAPL", "session_date": DAY2}])
     assert len(got) == 78 and set(got["session_date"].astype(str)) == {"2026-11-25"}
+
+
+def test_constants_fill_columns_the_frame_lacks(duckdb_file: Path) -> None:
+    frame = bars("AAPL", DAY1)  # no fetched_at: given once, not copied into the frame
+    stamp = pd.Timestamp("2026-11-25 22:00", tz="UTC")
+    with connect(duckdb_file) as con:
+        assert replace_slices(con, INTRADAY_PRICES, frame, {"fetched_at": stamp}) == 78
+        stored = con.execute("SELECT DISTINCT fetched_at FROM intraday_prices").fetchall()
+    assert "fetched_at" not in frame.columns
+    assert [pd.Timestamp(t) for (t,) in stored] == [stamp]

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Start dagster-daemon and dagster-webserver for local use (the seed had start-celery.sh).
+#   deploy/start-local.sh                    SQLite instance in data/dagster_home
+#   DAGSTER_HOME=/path deploy/start-local.sh any instance, e.g. one with deploy/dagster.yaml
+# Settings: DAGSTER_HOST (127.0.0.1), DAGSTER_PORT (3000), LOG_DIR (data/logs),
+# STOCK_PIPELINE_YAHOO_URL to use the fake Yahoo (`stock-pipeline fake-yahoo`).
+# Both run until Ctrl-C (or either one exits); then both are stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/dagster-daemon ]; then
+  if command -v uv >/dev/null 2>&1; then
+    uv sync --frozen --quiet
+  else
+    echo "no .venv: run ./run.sh once (it installs uv and the locked dependencies)" >&2
+    exit 2
+  fi
+fi
+
+export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/data/dagster_home}"
+mkdir -p "$DAGSTER_HOME"
+if [ ! -f "$DAGSTER_HOME/dagster.yaml" ]; then
+  cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+fi
+HOST="${DAGSTER_HOST:-127.0.0.1}"
+PORT="${DAGSTER_PORT:-3000}"
+LOG_DIR="${LOG_DIR:-$PWD/data/logs}"
+mkdir -p "$LOG_DIR"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+}
+trap stop INT TERM EXIT
+
+.venv/bin/dagster-daemon run -w workspace.yaml >>"$LOG_DIR/dagster-daemon.log" 2>&1 &
+pids+=($!)
+.venv/bin/dagster-webserver -w workspace.yaml -h "$HOST" -p "$PORT" \
+  >>"$LOG_DIR/dagster-webserver.log" 2>&1 &
+pids+=($!)
+
+echo "dagster-daemon (pid ${pids[0]}) and dagster-webserver (pid ${pids[1]}) started"
+echo "DAGSTER_HOME=$DAGSTER_HOME  UI: http://$HOST:$PORT  logs: $LOG_DIR"
+# Return as soon as either exits (a crash, or Ctrl-C); the trap stops the other.
+wait -n

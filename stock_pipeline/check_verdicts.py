@@ -1,0 +1,162 @@
+"""The verdict of each asset check on one partition's stored rows. No Dagster here.
+
+``checks.py`` reads a run's partitions from DuckDB and turns these verdicts into Dagster
+check evaluations; the rules themselves live in ``stock_pipeline.domain``. Every verdict
+carries the count of offending rows per rule (0 when clean), so a failing check shows in
+the UI what is wrong and how much of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from stock_pipeline.domain.consistency import DayBar, mismatches
+from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, INTRADAY_INTERVALS
+from stock_pipeline.domain.session_rules import (
+    count_expectation,
+    duplicate_violations,
+    session_violations,
+)
+from stock_pipeline.domain.trading_calendar import is_session, session_close
+from stock_pipeline.domain.validation import Violation, ohlc_violations
+
+# Check names, shared by the check specs and the tests.
+OHLC_SANE = "ohlc_sane"
+UNIQUE_BARS = "unique_bars"
+BARS_IN_SESSION = "bars_in_session"
+BAR_COUNT = "bar_count_matches_calendar"
+MATCHES_INTRADAY = "matches_intraday_bars"
+
+OHLC_RULES = ("nan_price", "non_positive_price", "ohlc_order", "negative_volume")
+UNIQUE_RULES = ("duplicate_ts", "duplicate_slot")
+SESSION_RULES = ("wrong_session_date", "outside_session", "off_grid")
+DAILY_RULES = (*OHLC_RULES, "duplicate_bar", "non_session_date")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    description: str
+    metadata: dict[str, str | int] = field(default_factory=dict)
+
+
+def _rule_verdict(
+    rows: int, rules: tuple[str, ...], violations: list[Violation], what: str
+) -> Verdict:
+    counts = dict.fromkeys(rules, 0)
+    for v in violations:
+        counts[v.rule] = counts.get(v.rule, 0) + v.rows
+    bad = [str(v) for v in violations]
+    description = "; ".join(bad) if bad else f"{rows} row(s), {what}"
+    return Verdict(not bad, description, {"rows": rows, **counts})
+
+
+def _by_interval(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {str(interval): rows for interval, rows in frame.groupby("interval", sort=True)}
+
+
+def intraday_verdicts(day: date, frame: pd.DataFrame) -> dict[str, Verdict]:
+    """All intraday checks on one (symbol, day) partition's rows, every interval stored."""
+    if frame.empty:
+        none = Verdict(True, "no bars stored for this partition", {"rows": 0})
+        missing = Verdict(False, "no bars stored for this partition", {"rows": 0})
+        return {OHLC_SANE: none, UNIQUE_BARS: none, BARS_IN_SESSION: none, BAR_COUNT: missing}
+    groups = _by_interval(frame)
+    ohlc: list[Violation] = []
+    unique: list[Violation] = []
+    session: list[Violation] = []
+    counts: list[Violation] = []
+    count_meta: dict[str, str | int] = {}
+    for interval, rows in groups.items():
+        ohlc += [v for v in ohlc_violations(rows) if v.rule != "duplicate_bar"]
+        unique += duplicate_violations(rows, day, interval)
+        session += session_violations(rows, day, interval)
+        fetched = pd.Timestamp(rows["fetched_at"].min()).to_pydatetime()
+        expectation = count_expectation(day, interval, fetched)
+        count_meta[f"bars_{interval}"] = len(rows)
+        count_meta[f"expected_{interval}"] = f"{expectation.low}-{expectation.high}"
+        count_meta[f"final_{interval}"] = "yes" if expectation.final else "no (provisional)"
+        problem = expectation.judge(len(rows))
+        if problem is not None:
+            counts.append(Violation(f"{problem.rule}_{interval}", problem.rows, problem.detail))
+    total = len(frame)
+    intervals = ", ".join(groups)
+    count_text = "; ".join(str(v) for v in counts)
+    return {
+        OHLC_SANE: _rule_verdict(total, OHLC_RULES, ohlc, f"prices ordered ({intervals})"),
+        UNIQUE_BARS: _rule_verdict(total, UNIQUE_RULES, unique, "one row per bar"),
+        BARS_IN_SESSION: _rule_verdict(total, SESSION_RULES, session, "all inside the session"),
+        BAR_COUNT: Verdict(
+            not counts,
+            count_text or f"bar counts match the calendar ({intervals})",
+            {"rows": total, "missing_or_extra_bars": sum(v.rows for v in counts), **count_meta},
+        ),
+    }
+
+
+def daily_sanity(frame: pd.DataFrame) -> Verdict:
+    """OHLC rules on one (symbol, year) partition, plus daily bars dated on a closed day."""
+    if frame.empty:
+        return Verdict(True, "no bars stored for this partition", {"rows": 0})
+    violations: list[Violation] = []
+    for interval, rows in _by_interval(frame).items():
+        violations += ohlc_violations(rows, key="date")
+        if interval == "1d":
+            closed = int(sum(not is_session(d) for d in pd.to_datetime(rows["date"]).dt.date))
+            if closed:
+                violations.append(
+                    Violation("non_session_date", closed, "daily bars only on NYSE sessions")
+                )
+    return _rule_verdict(len(frame), DAILY_RULES, violations, "prices ordered")
+
+
+def pick_intraday_day(candidates: pd.DataFrame) -> pd.Series | None:
+    """Of a day's per-interval aggregates, the one to compare with the daily bar: final
+    and complete, the default interval first, then the finest.
+
+    ``candidates``: rows with interval, rows, fetched_at (and the aggregates).
+    """
+    order = [DEFAULT_INTRADAY_INTERVAL, *INTRADAY_INTERVALS]
+    for interval in order:
+        match = candidates[candidates["interval"] == interval]
+        if match.empty:
+            continue
+        row = match.iloc[0]
+        day = pd.Timestamp(row["session_date"]).date()
+        fetched = pd.Timestamp(row["fetched_at"]).to_pydatetime()
+        expectation = count_expectation(day, interval, fetched)
+        if expectation.final and expectation.judge(int(row["rows"])) is None:
+            return row
+    return None
+
+
+def daily_consistency(daily: pd.DataFrame, intraday: Mapping[date, DayBar]) -> Verdict:
+    """Daily (1d) bars against the day aggregated from complete, final intraday bars.
+
+    ``daily``: the partition's 1d rows; ``intraday``: per day, the chosen aggregate. Days
+    without both sides final are not compared (intraday rows are kept for 30 days only).
+    """
+    compared = 0
+    problems: list[str] = []
+    for row in daily.to_dict("records"):
+        day = pd.Timestamp(row["date"]).date()
+        other = intraday.get(day)
+        if other is None:
+            continue
+        fetched = row["fetched_at"]
+        if pd.isna(fetched) or pd.Timestamp(fetched) < session_close(day):
+            continue  # today's daily bar is still forming
+        compared += 1
+        bar = DayBar(float(row["high"]), float(row["low"]), float(row["close"]), int(row["volume"]))
+        found = mismatches(bar, other)
+        if found:
+            problems.append(f"{day}: " + ", ".join(found))
+    meta: dict[str, str | int] = {"days_compared": compared, "days_mismatched": len(problems)}
+    if problems:
+        return Verdict(False, "; ".join(problems[:10]), meta)
+    text = f"{compared} day(s) agree" if compared else "no day with both sides final"
+    return Verdict(True, text, meta)

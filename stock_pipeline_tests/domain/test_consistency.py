@@ -1,0 +1,51 @@
+import pandas as pd
+import pytest
+
+from stock_pipeline.domain.consistency import DayBar, aggregate_intraday, mismatches
+
+DAILY = DayBar(high=110.0, low=90.0, close=105.0, volume=43_020_700)
+
+
+def test_the_day_aggregates_last_close_extremes_and_volume_in_time_order() -> None:
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2026-11-25 15:00", "2026-11-25 14:30"], utc=True),
+            "high": [101.0, 103.0],
+            "low": [99.0, 98.0],
+            "close": [100.5, 102.0],
+            "volume": [10, 20],
+        }
+    )
+    assert aggregate_intraday(frame) == DayBar(high=103.0, low=98.0, close=100.5, volume=30)
+
+
+def test_no_bars_cannot_be_aggregated() -> None:
+    with pytest.raises(ValueError, match="no intraday bars"):
+        aggregate_intraday(pd.DataFrame(columns=["ts", "high", "low", "close", "volume"]))
+
+
+def test_agreement_within_tolerance_is_no_mismatch() -> None:
+    # AAPL 2025-06-16 (yfinance issue 2542): hourly volume summed to 34,120,917 of 43,020,700.
+    intraday = DayBar(high=109.5, low=90.4, close=104.6, volume=34_120_917)
+    assert mismatches(DAILY, intraday) == []
+
+
+@pytest.mark.parametrize(
+    ("intraday", "field"),
+    [
+        (DayBar(110.0, 90.0, 102.0, 40_000_000), "close"),  # 2.9% off
+        (DayBar(112.0, 90.0, 105.0, 40_000_000), "high"),
+        (DayBar(110.0, 88.0, 105.0, 40_000_000), "low"),
+        (DayBar(110.0, 90.0, 105.0, 20_000_000), "volume"),  # 46%
+        (DayBar(110.0, 90.0, 105.0, 45_000_000), "volume"),  # 105%: more than the day
+    ],
+)
+def test_each_field_beyond_tolerance_is_named(intraday: DayBar, field: str) -> None:
+    found = mismatches(DAILY, intraday)
+    assert len(found) == 1 and found[0].startswith(f"{field}:")
+
+
+def test_a_zero_daily_volume_with_intraday_volume_is_a_mismatch() -> None:
+    daily = DayBar(110.0, 90.0, 105.0, 0)
+    assert mismatches(daily, DayBar(110.0, 90.0, 105.0, 5)) == ["volume: daily 0 vs intraday 5"]
+    assert mismatches(daily, DayBar(110.0, 90.0, 105.0, 0)) == []

@@ -1,0 +1,69 @@
+"""deploy/: the systemd units and the environment they read agree with the instance file."""
+
+import configparser
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stock_pipeline.settings import PROJECT_DIR
+
+DEPLOY = PROJECT_DIR / "deploy"
+
+
+def unit(name: str) -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(DEPLOY / "systemd" / name)
+    return parser["Service"]
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("dagster-webserver.service", "dagster-webserver"),
+        ("dagster-daemon.service", "dagster-daemon"),
+    ],
+)
+def test_units_start_the_project_workspace_with_its_environment(name: str, command: str) -> None:
+    service = unit(name)
+    exec_start = service["ExecStart"].split()
+    assert Path(exec_start[0]).name == command
+    assert exec_start[exec_start.index("-w") + 1].endswith("/workspace.yaml")
+    assert service["EnvironmentFile"] == "/etc/stock-pipeline/stock-pipeline.env"
+    assert service["Restart"] in {"always", "on-failure"}
+
+
+def test_the_daemon_is_stopped_alone_so_runs_finish() -> None:
+    assert unit("dagster-daemon.service")["KillMode"] == "process"
+
+
+def test_every_variable_the_instance_reads_is_in_the_example_environment() -> None:
+    config = (DEPLOY / "dagster.yaml").read_text()
+    wanted = set(re.findall(r"env: (\w+)", config))
+    assert wanted == {
+        "DAGSTER_PG_HOST",
+        "DAGSTER_PG_PORT",
+        "DAGSTER_PG_USER",
+        "DAGSTER_PG_PASSWORD",
+        "DAGSTER_PG_DB",
+    }
+    example = (DEPLOY / "stock-pipeline.env.example").read_text()
+    given = set(re.findall(r"^(\w+)=", example, flags=re.MULTILINE))
+    assert wanted | {"DAGSTER_HOME", "STOCK_PIPELINE_DUCKDB"} <= given
+
+
+def test_production_and_local_instances_retry_crashed_runs_and_bound_yahoo() -> None:
+    for path in (DEPLOY / "dagster.yaml", PROJECT_DIR / "dagster.yaml"):
+        config = yaml.safe_load(path.read_text())
+        assert config["run_retries"] == {
+            "enabled": True,
+            "max_retries": 2,
+            "retry_on_asset_or_op_failure": False,
+        }
+        assert config["concurrency"]["pools"]["default_limit"] == 2
+        assert "run_coordinator" not in config  # limits live under concurrency
+    production = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    assert production["run_monitoring"]["enabled"] is True
+    assert "postgres_db" in production["storage"]["postgres"]
