@@ -1,0 +1,58 @@
+"""chart: a candlestick PNG of a symbol's stored bars, read from DuckDB."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from stock_pipeline import settings
+from stock_pipeline.cli.common import guarded, parse_date
+from stock_pipeline.domain.symbols import normalize_symbol
+from stock_pipeline.stored_bars import DEFAULT_DAYS, DEFAULT_SESSIONS
+
+
+@click.command()
+@click.argument("symbol")
+@click.option("--interval", default="5m", show_default=True, help="1m … 90m (intraday), 1d or 1wk.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help=f"Intraday: the last N trading sessions (default {DEFAULT_SESSIONS}); "
+    f"1d/1wk: the last N calendar days (default {DEFAULT_DAYS}).",
+)
+@click.option(
+    "--end",
+    callback=parse_date,
+    help="Last day of the window, YYYY-MM-DD (default: the latest session, or today).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="PNG file to write.",
+)
+@guarded
+def chart(symbol: str, interval: str, days: int | None, end: date | None, out: Path) -> None:
+    """Draw SYMBOL's stored bars as a candlestick chart with volume (New York time).
+
+    Only reads the warehouse: nothing is fetched. Exit code 2 when nothing is stored for
+    the symbol, interval and days, with what is stored instead.
+    """
+    from stock_pipeline.presentation import candlestick_png, chart_title, local_times
+    from stock_pipeline.stored_bars import load_stored_bars
+
+    bars = load_stored_bars(
+        settings.duckdb_path(), normalize_symbol(symbol), interval, days, settings.now(), end
+    )
+    title = chart_title(
+        bars.symbol, bars.interval, list(local_times(bars.frame, bars.time_col)), len(bars.frame)
+    )
+    png = candlestick_png(bars.frame, bars.time_col, title)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(png)
+    click.echo(f"wrote {out}: {title} ({len(png) // 1024} KB)")
+
+
+COMMANDS = [chart]
