@@ -14,6 +14,9 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from stock_pipeline import settings
+from stock_pipeline.assets.previews import bar_previews
+from stock_pipeline.domain.failures import all_transient
 from stock_pipeline.fetching import BatchResult, PartitionOutcome
 from stock_pipeline.resources import WarehouseResource
 from stock_pipeline.warehouse import Table
@@ -66,22 +69,30 @@ def finish_batch(
         totals["run_yahoo_requests"],
         totals["run_yahoo_price_requests"],
     )
+    previews = bar_previews(table, result.frame, result.succeeded, str(extra.get("interval", "")))
     if not result.failed:
         for key, outcome in result.outcomes.items():
-            context.add_asset_metadata(partition_metadata(outcome, extra), partition_key=key)
+            context.add_asset_metadata(
+                {**partition_metadata(outcome, extra), **previews.get(key, {})}, partition_key=key
+            )
         context.add_output_metadata(totals)
         return result.frame
 
     stored = 0
     if not result.frame.empty:
-        stored = warehouse.write(table, result.frame.assign(fetched_at=pd.Timestamp.now(tz="UTC")))
+        stored = warehouse.write(
+            table, result.frame.assign(fetched_at=pd.Timestamp(settings.now()))
+        )
     for key in result.succeeded:
         context.log_event(
             dg.AssetMaterialization(
                 asset_key=context.asset_key,
                 partition=key,
                 tags=dict(tags),
-                metadata=partition_metadata(result.outcomes[key], extra),
+                metadata={
+                    **partition_metadata(result.outcomes[key], extra),
+                    **previews.get(key, {}),
+                },
             )
         )
     lines = [f"{key}: {reason}" for key, reason in sorted(result.failed.items())]
@@ -94,5 +105,7 @@ def finish_batch(
             + "\n".join(lines[:50])
         ),
         metadata={**totals, "failed_partitions": dg.MetadataValue.json(result.failed)},
-        allow_retries=False,
+        # A step retry re-fetches everything: only worth it when nothing was stored and
+        # every failure was transient (an outage). Otherwise the sensor re-fetches the rest.
+        allow_retries=not result.succeeded and all_transient(result.failed.values()),
     )

@@ -3,7 +3,10 @@
 import dagster as dg
 import pandas as pd
 
+from stock_pipeline.assets.previews import frame_table
+from stock_pipeline.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.domain.failures import all_transient
 from stock_pipeline.partitions import SYMBOLS, symbols_partitions
 from stock_pipeline.resources import YahooFinanceResource
 
@@ -16,10 +19,12 @@ REFERENCE_GROUP = "reference_data"
     io_manager_key="warehouse_io_manager",
     group_name=REFERENCE_GROUP,
     kinds={"duckdb", "pandas"},
+    pool=YAHOO_POOL,
+    retry_policy=FETCH_RETRY_POLICY,
 )
 def stocks(context: dg.AssetExecutionContext, yahoo: YahooFinanceResource) -> pd.DataFrame:
-    """The registered symbols (the seed's "active stocks") with name, exchange, currency,
-    sector and industry from Yahoo."""
+    """Profile of each registered symbol: name, exchange, currency, sector and industry,
+    from Yahoo. One partition per symbol; `stock-pipeline symbols add` creates it."""
     client = yahoo.client()
     rows, failures = [], {}
     for symbol in context.partition_keys:
@@ -45,6 +50,11 @@ def stocks(context: dg.AssetExecutionContext, yahoo: YahooFinanceResource) -> pd
             description="profile lookups failed: "
             + "; ".join(f"{s}: {r}" for s, r in sorted(failures.items())),
             metadata={"failed": dg.MetadataValue.json(failures)},
+            allow_retries=all_transient(failures.values()),
+        )
+    for row in rows:
+        context.add_asset_metadata(
+            {"profile": frame_table(pd.DataFrame([row]))}, partition_key=row["symbol"]
         )
     return pd.DataFrame(rows)
 
@@ -53,21 +63,31 @@ def stocks(context: dg.AssetExecutionContext, yahoo: YahooFinanceResource) -> pd
     io_manager_key="warehouse_io_manager",
     group_name=REFERENCE_GROUP,
     kinds={"duckdb", "pandas"},
+    pool=YAHOO_POOL,
+    retry_policy=FETCH_RETRY_POLICY,
 )
 def current_prices(context: dg.AssetExecutionContext, yahoo: YahooFinanceResource) -> pd.DataFrame:
-    """The latest price of every registered symbol, a few hundred symbols per Yahoo request."""
+    """Latest quote of every registered symbol (price, previous close, day volume, market
+    state). Not partitioned: each run replaces all quotes, a few hundred symbols per request."""
     symbols = sorted(context.instance.get_dynamic_partitions(SYMBOLS))
     if not symbols:
-        raise dg.Failure("no symbols registered: add some with `stock-pipeline symbols add AAPL`")
+        raise dg.Failure(
+            "no symbols registered: add some with `stock-pipeline symbols add AAPL`",
+            allow_retries=False,
+        )
     client = yahoo.client()
     with client.meter() as meter:
-        frame = client.current_prices(symbols)
+        try:
+            frame = client.current_prices(symbols)
+        except StockPipelineError as exc:
+            raise dg.Failure(str(exc), allow_retries=exc.transient) from exc
     missing = sorted(set(symbols) - set(frame["symbol"]))
     context.add_output_metadata(
         {
             "symbols": len(frame),
             "yahoo_requests": meter.total,
             "missing_symbols": ", ".join(missing) or "none",
+            "preview": frame_table(frame.sort_values("symbol"), limit=10),
         }
     )
     if missing:

@@ -2,7 +2,7 @@
 
 import click
 
-from stock_pipeline.cli import demo, sync
+from stock_pipeline.cli import chart, demo, ops, quarantine, runs, sync
 
 
 @click.group()
@@ -10,6 +10,6 @@ def main() -> None:
     """Keep a DuckDB warehouse of US stock prices from Yahoo Finance, through Dagster."""
 
 
-for module in (sync, demo):
+for module in (sync, demo, quarantine, ops, runs, chart):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -108,13 +108,20 @@ def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--delay", type=float, help="Minimum seconds between Yahoo requests (rate limit)."
         ),
         click.option("--quiet", is_flag=True, help="Print only the summary line."),
+        click.option(
+            "--background",
+            is_flag=True,
+            help="Queue the runs for dagster-daemon and return at once; print their ids.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _run_plan(plan: Any, dry_run: bool, delay: float | None, quiet: bool) -> None:
+def _run_plan(
+    plan: Any, dry_run: bool, delay: float | None, quiet: bool, background: bool = False
+) -> None:
     from stock_pipeline.definitions import defs
     from stock_pipeline.instance import get_instance
     from stock_pipeline.sync import execute_plan
@@ -128,14 +135,18 @@ def _run_plan(plan: Any, dry_run: bool, delay: float | None, quiet: bool) -> Non
     if not plan.runs:
         click.echo("nothing to do: every partition is complete (use --force to fetch again)")
         return
-    totals = {"stored": 0, "failed": 0, "rows": 0, "requests": 0}
+    if background:
+        from stock_pipeline.cli.runs import submit_in_background
+
+        submit_in_background(plan, yahoo_overrides(delay))
+        return
+    from stock_pipeline.sync_progress import SyncTally
+
+    tally = SyncTally.for_plan(plan)
     started = time.monotonic()
 
     def progress(run: Any, report: Any) -> None:
-        totals["stored"] += len(report.stored)
-        totals["failed"] += len(report.failed) or (0 if report.succeeded else len(run.keys))
-        totals["rows"] += report.rows
-        totals["requests"] += report.requests
+        tally.add(run, report)
         if not quiet:
             click.echo(
                 f"  {report.status:<8} run {report.run_id[:8]} {run.first_key} … "
@@ -146,12 +157,16 @@ def _run_plan(plan: Any, dry_run: bool, delay: float | None, quiet: bool) -> Non
                 click.echo(f"    failed {key}: {reason}")
             if report.failure and not report.failed and not report.succeeded:
                 click.echo(f"    {report.failure.splitlines()[0]}")
+            click.echo(tally.progress_line(time.monotonic() - started))
 
     reports = execute_plan(get_instance(), plan, defs, yahoo_overrides(delay), progress)
     elapsed = time.monotonic() - started
+    if not quiet:
+        for line in tally.table():
+            click.echo(line)
     click.echo(
-        f"done: {totals['stored']} partition(s) stored, {totals['failed']} failed, "
-        f"{totals['rows']} rows, {totals['requests']} Yahoo requests, "
+        f"done: {tally.stored} partition(s) stored, {tally.failed} failed, "
+        f"{tally.rows} rows, {tally.requests} Yahoo requests, "
         f"{len(reports)} run(s), {elapsed:.1f}s"
     )
     if any(not r.succeeded for r in reports):
@@ -177,6 +192,7 @@ def sync_intraday(
     batch_size: int | None,
     delay: float | None,
     quiet: bool,
+    background: bool,
     interval: str,
     day: date | None,
 ) -> None:
@@ -197,7 +213,7 @@ def sync_intraday(
         force,
         batch_size,
     )
-    _run_plan(plan, dry_run, delay, quiet)
+    _run_plan(plan, dry_run, delay, quiet, background)
 
 
 @click.command("sync-historical")
@@ -218,6 +234,7 @@ def sync_historical(
     batch_size: int | None,
     delay: float | None,
     quiet: bool,
+    background: bool,
     period: str | None,
     interval: str,
 ) -> None:
@@ -240,7 +257,7 @@ def sync_historical(
         batch_size,
         today,
     )
-    _run_plan(plan, dry_run, delay, quiet)
+    _run_plan(plan, dry_run, delay, quiet, background)
 
 
 COMMANDS = [symbols, sync_intraday, sync_historical]

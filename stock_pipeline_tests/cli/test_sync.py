@@ -128,3 +128,28 @@ def test_bad_flags_get_a_clear_message_and_exit_2(cli: Cli, args: list[str], say
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+def test_progress_per_run_and_a_table_per_symbol(cli: Cli) -> None:
+    cli("symbols", "add", "AAPL,MSFT")
+    cli("symbols", "add", "--no-verify", "ZZGONE")
+    days = ["--start-date", "2026-11-24", "--end-date", "2026-11-25", "--batch-size", "1"]
+    result = cli("sync-intraday", *days)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    progress = [line for line in lines if line.startswith("  progress:")]
+    assert len(progress) == 3  # one per run, i.e. per symbol here
+    assert progress[0].startswith("  progress: 1/3 symbols, 2/6 partitions (2 stored, 0 failed)")
+    assert progress[2].startswith("  progress: 3/3 symbols, 6/6 partitions (4 stored, 2 failed)")
+    start = next(i for i, line in enumerate(lines) if line.startswith("symbol "))
+    table = [line.split() for line in lines[start : start + 4]]
+    assert table[0] == ["symbol", "stored", "failed", "rows", "requests"]
+    assert [row[0] for row in table[1:]] == ["AAPL", "MSFT", "ZZGONE"]
+    assert [row[1:3] for row in table[1:]] == [["2", "0"], ["2", "0"], ["0", "2"]]
+    assert [row[4] for row in table[1:3]] == ["1", "1"]  # one request covers both days
+    assert lines[start + 4].startswith("done: 4 partition(s) stored, 2 failed")
+
+    quiet = cli("sync-intraday", *days, "--force", "--quiet")
+    assert quiet.exit_code == 1
+    (summary,) = quiet.stdout.splitlines()  # the Dagster log on stderr aside
+    assert summary.startswith("done: 4 partition(s) stored, 2 failed")
