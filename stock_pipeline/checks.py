@@ -66,20 +66,22 @@ INTRADAY_SPECS = [
         OHLC_SANE,
         intraday_prices,
         intraday_partitions,
-        "low ≤ open, close ≤ high; prices set and > 0; volume ≥ 0. Corrupt data: blocking.",
+        "Prices are sane: low ≤ open, close ≤ high, all prices set and > 0, volume ≥ 0. A "
+        "failure means corrupt data, so it blocks downstream use and fails the run.",
     ),
     _spec(
         UNIQUE_BARS,
         intraday_prices,
         intraday_partitions,
-        "One row per bar start and per bar slot. Corrupt data: blocking.",
+        "No duplicate bars: one row per bar start and per interval slot (09:30 and 09:32 in "
+        "5m bars are the same slot). A failure means corrupt data: blocking.",
     ),
     _spec(
         BARS_IN_SESSION,
         intraday_prices,
         intraday_partitions,
-        "Bars dated to their session, "
-        "inside the regular session, on the interval's grid. Corrupt data: blocking.",
+        "Every bar belongs where it is stored: dated to its session, inside the regular "
+        "session (09:30 to the close), on the interval's grid. Corrupt data: blocking.",
     ),
     _spec(
         BAR_COUNT,
@@ -95,15 +97,16 @@ DAILY_SPECS = [
         OHLC_SANE,
         daily_prices,
         history_partitions,
-        "low ≤ open, close ≤ high; prices set "
-        "and > 0; volume ≥ 0; daily bars on sessions only. Corrupt data: blocking.",
+        "Prices are sane (low ≤ open, close ≤ high, prices > 0, volume ≥ 0) and every "
+        "daily bar falls on an NYSE session. Corrupt data: blocking.",
     ),
     _spec(
         MATCHES_INTRADAY,
         daily_prices,
         history_partitions,
-        "Each day's daily bar agrees with "
-        "its final intraday bars: close, high, low within 1%, volume 50-102%.",
+        "Each day's daily bar agrees with its final intraday bars: close, high and low "
+        "within 1%; intraday volume 50-102% of the daily volume (intraday bars miss the "
+        "closing auction and off-exchange trades). A warning, not a block.",
     ),
 ]
 

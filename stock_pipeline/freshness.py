@@ -72,8 +72,9 @@ def intraday_prices_fresh(
     config: FreshnessConfig,
     warehouse: WarehouseResource,
 ) -> dg.AssetCheckResult:
-    """Every active symbol has its bars (at the scheduled interval) up to the newest bar
-    that closed ``lag`` ago on the NYSE calendar; nothing more is asked on closed days."""
+    """Bars are fresh: every active symbol has its 5m bars up to the bar that closed 75
+    minutes ago (the allowed lag) on the NYSE calendar. On weekends and holidays nothing new
+    is expected. A failure (a warning) means the hourly sync is not running or failing."""
     now = _as_of(config)
     due = newest_bar_due(now, DEFAULT_INTRADAY_INTERVAL, timedelta(minutes=config.lag_minutes))
     symbols = active_symbols(context.instance, registered_symbols(context.instance))
@@ -112,7 +113,8 @@ intraday_freshness_job = dg.define_asset_job(
     job=intraday_freshness_job,
     cron_schedule="45 9-17 * * 1-5",
     execution_timezone="America/New_York",
-    description="Hourly on trading days, 09:45-17:45 New York: are the bars due stored?",
+    description="Hourly on trading days, 09:45-17:45 New York: runs the `fresh` check on "
+    "intraday_prices (fetches nothing), so a sync that never ran shows up as stale bars.",
 )
 def freshness_check_schedule(
     context: dg.ScheduleEvaluationContext,

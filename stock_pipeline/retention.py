@@ -141,7 +141,8 @@ def intraday_retention_job() -> None:
     cron_schedule="0 18 * * *",
     execution_timezone=TIMEZONE,
     description="Daily at 18:00 New York, after the close and its final syncs: delete "
-    "intraday bars older than the retention period.",
+    "intraday bars older than the retention period (30 days unless "
+    "$STOCK_PIPELINE_INTRADAY_RETENTION_DAYS or the run config's keep_days says otherwise).",
 )
 def intraday_retention_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     moment = context.scheduled_execution_time or settings.now()

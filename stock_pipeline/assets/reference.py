@@ -3,14 +3,26 @@
 import dagster as dg
 import pandas as pd
 
+from stock_pipeline.assets.outcomes import finish_batch
 from stock_pipeline.assets.previews import frame_table
 from stock_pipeline.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.domain.errors import StockPipelineError
-from stock_pipeline.domain.failures import all_transient
+from stock_pipeline.fetching import BatchResult, PartitionOutcome
 from stock_pipeline.partitions import SYMBOLS, symbols_partitions
-from stock_pipeline.resources import YahooFinanceResource
+from stock_pipeline.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.warehouse import STOCKS
 
 REFERENCE_GROUP = "reference_data"
+# stocks table column → the field of yfinance's ``info`` it comes from
+PROFILE_FIELDS = {
+    "long_name": "longName",
+    "short_name": "shortName",
+    "exchange": "exchange",
+    "currency": "currency",
+    "sector": "sector",
+    "industry": "industry",
+    "quote_type": "quoteType",
+}
 
 
 @dg.asset(
@@ -22,41 +34,37 @@ REFERENCE_GROUP = "reference_data"
     pool=YAHOO_POOL,
     retry_policy=FETCH_RETRY_POLICY,
 )
-def stocks(context: dg.AssetExecutionContext, yahoo: YahooFinanceResource) -> pd.DataFrame:
+def stocks(
+    context: dg.AssetExecutionContext, yahoo: YahooFinanceResource, warehouse: WarehouseResource
+) -> pd.DataFrame:
     """Profile of each registered symbol: name, exchange, currency, sector and industry,
-    from Yahoo. One partition per symbol; `stock-pipeline symbols add` creates it."""
+    from Yahoo. One partition per symbol; `stock-pipeline symbols add` creates it.
+
+    One symbol's failed lookup never loses the others: they are stored, and the run fails
+    naming the failed symbols (as the price assets do)."""
     client = yahoo.client()
-    rows, failures = [], {}
+    result = BatchResult(frame=pd.DataFrame())
+    rows = []
     for symbol in context.partition_keys:
-        try:
-            info = client.stock_info(symbol)
-        except StockPipelineError as exc:
-            failures[symbol] = f"{type(exc).__name__}: {exc}"
+        error = None
+        with client.meter() as meter:
+            try:
+                info = client.stock_info(symbol)
+            except StockPipelineError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        result.requests.update(meter.counts)
+        result.outcomes[symbol] = PartitionOutcome(
+            symbol, rows=0 if error else 1, requests=meter.total, error=error
+        )
+        if error is not None:
             continue
-        rows.append(
-            {
-                "symbol": symbol,
-                "long_name": info["longName"],
-                "short_name": info["shortName"],
-                "exchange": info["exchange"],
-                "currency": info["currency"],
-                "sector": info["sector"],
-                "industry": info["industry"],
-                "quote_type": info["quoteType"],
-            }
-        )
-    if failures:
-        raise dg.Failure(
-            description="profile lookups failed: "
-            + "; ".join(f"{s}: {r}" for s, r in sorted(failures.items())),
-            metadata={"failed": dg.MetadataValue.json(failures)},
-            allow_retries=all_transient(failures.values()),
-        )
-    for row in rows:
+        row = {column: info[field] for column, field in PROFILE_FIELDS.items()}
+        rows.append({"symbol": symbol, **row})
         context.add_asset_metadata(
-            {"profile": frame_table(pd.DataFrame([row]))}, partition_key=row["symbol"]
+            {"profile": frame_table(pd.DataFrame([rows[-1]]))}, partition_key=symbol
         )
-    return pd.DataFrame(rows)
+    result.frame = pd.DataFrame(rows, columns=["symbol", *PROFILE_FIELDS])
+    return finish_batch(context, result, STOCKS, warehouse, extra={}, tags={})
 
 
 @dg.asset(

@@ -28,11 +28,12 @@ def _symbols(value: str | None) -> list[str] | None:
 
 def yahoo_overrides(delay: float | None) -> dict[str, Any]:
     """Resource config for the seed's --delay: minimum seconds between Yahoo requests."""
-    if delay is None:
-        return {}
-    if delay <= 0:
-        fail("--delay must be a positive number of seconds")
-    return {"requests_per_second": 1.0 / delay}
+    from stock_pipeline.background.submit import yahoo_config
+
+    try:
+        return yahoo_config(delay)
+    except ValueError as exc:
+        fail(f"--{exc}")
 
 
 # ---- symbols ---------------------------------------------------------------------------

@@ -131,3 +131,13 @@ def test_stocks_profile(pipeline: Pipeline) -> None:
     row = pipeline.query("SELECT * FROM stocks")
     assert list(row["symbol"]) == ["AAPL"]
     assert row["long_name"][0] and row["sector"][0] and row["exchange"][0]
+
+
+def test_one_unknown_profile_does_not_lose_the_others(pipeline: Pipeline) -> None:
+    pipeline.register(["AAPL", "ZZGONE", "MSFT"])
+    result = pipeline.materialize("stocks", "AAPL", "MSFT")
+    assert not result.success
+    assert pipeline.materialized("stocks") == {"AAPL", "MSFT"}
+    failed = failure_metadata(result)["failed_partitions"]
+    assert list(failed) == ["ZZGONE"] and "SymbolNotFoundError" in failed["ZZGONE"]
+    assert set(pipeline.query("SELECT symbol FROM stocks")["symbol"]) == {"AAPL", "MSFT"}
