@@ -2,6 +2,7 @@
 # One-step set-up and run on a fresh machine with Python 3.11:
 #   ./run.sh demo    the offline demo (fake Yahoo -> Dagster runs -> local DuckDB)
 #   ./run.sh test    the whole test suite
+#   ./run.sh bench   the benchmarks B1-B7, one table (BENCHMARKS.md; --smoke: reduced sizes)
 #   ./run.sh <any stock-pipeline arguments>
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +18,10 @@ case "${1:-demo}" in
   test)
     shift
     exec uv run --frozen pytest "$@"
+    ;;
+  bench)
+    shift
+    exec uv run --frozen python -m bench "$@"
     ;;
   *)
     exec uv run --frozen stock-pipeline "$@"

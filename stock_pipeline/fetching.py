@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -173,8 +173,3 @@ def fetch_history(
     if frames:
         result.frame = pd.concat(frames, ignore_index=True)
     return result
-
-
-def stamp(frame: pd.DataFrame, now: Callable[[], datetime] = settings.now) -> pd.DataFrame:
-    """The frame with ``fetched_at`` set: when these rows left Yahoo."""
-    return frame.assign(fetched_at=pd.Timestamp(now()))

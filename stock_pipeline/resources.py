@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,10 +67,12 @@ class WarehouseResource(dg.ConfigurableResource):
         with connect(self.database, read_only=read_only) as con:
             yield con
 
-    def write(self, table: Table, frame: pd.DataFrame) -> int:
-        """Replace the slices ``frame`` holds, in one transaction."""
+    def write(
+        self, table: Table, frame: pd.DataFrame, constants: Mapping[str, object] | None = None
+    ) -> int:
+        """Replace the slices ``frame`` holds, in one transaction (``replace_slices``)."""
         with self.connect() as con:
-            return replace_slices(con, table, frame)
+            return replace_slices(con, table, frame, constants)
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
         with self.connect(read_only=True) as con:

@@ -7,6 +7,8 @@ import pandas as pd
 from pydantic import Field
 
 from stock_pipeline.assets.outcomes import INTERVAL_TAG, finish_batch
+from stock_pipeline.backfill_fetch import fetch_intraday_for_run
+from stock_pipeline.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.domain.errors import StockPipelineError
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
@@ -14,7 +16,7 @@ from stock_pipeline.domain.intervals import (
     normalize_intraday_interval,
 )
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
-from stock_pipeline.fetching import fetch_history, fetch_intraday
+from stock_pipeline.fetching import fetch_history
 from stock_pipeline.partitions import history_partitions, intraday_partitions
 from stock_pipeline.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.warehouse import DAILY_PRICES, INTRADAY_PRICES
@@ -39,7 +41,7 @@ def _checked(normalize: Callable[[str], str], value: str) -> str:
     try:
         return normalize(value)
     except StockPipelineError as exc:
-        raise dg.Failure(str(exc)) from exc
+        raise dg.Failure(str(exc), allow_retries=False) from exc
 
 
 @dg.asset(
@@ -49,6 +51,8 @@ def _checked(normalize: Callable[[str], str], value: str) -> str:
     group_name=PRICES_GROUP,
     kinds={"duckdb", "pandas"},
     tags={"stock_pipeline/source": "yahoo"},
+    pool=YAHOO_POOL,
+    retry_policy=FETCH_RETRY_POLICY,
 )
 def intraday_prices(
     context: dg.AssetExecutionContext,
@@ -64,7 +68,9 @@ def intraday_prices(
     """
     interval = _checked(normalize_intraday_interval, config.interval)
     partitions = parse_intraday_keys(context.partition_keys)
-    result = fetch_intraday(yahoo.client(), partitions, interval, max_workers=yahoo.max_workers)
+    result = fetch_intraday_for_run(
+        context, yahoo.client(), warehouse, partitions, interval, max_workers=yahoo.max_workers
+    )
     return finish_batch(
         context,
         result,
@@ -82,6 +88,8 @@ def intraday_prices(
     group_name=PRICES_GROUP,
     kinds={"duckdb", "pandas"},
     tags={"stock_pipeline/source": "yahoo"},
+    pool=YAHOO_POOL,
+    retry_policy=FETCH_RETRY_POLICY,
 )
 def daily_prices(
     context: dg.AssetExecutionContext,

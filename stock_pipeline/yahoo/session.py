@@ -10,10 +10,11 @@ with path and query unchanged.
 from __future__ import annotations
 
 import http.cookiejar
+import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,23 +72,34 @@ class RequestMeter:
 
 
 class RateLimiter:
-    """Spaces requests at least 1/rate seconds apart across all threads of a process."""
+    """Lets requests go at least 1/rate seconds apart across all threads of a process.
 
-    def __init__(self, requests_per_second: float | None) -> None:
+    The gap is measured from the instant the previous request was actually let go, not
+    from a slot reserved for it in advance: a thread that wakes late (busy interpreter)
+    then delays the next one instead of leaving the two close together — which a server
+    counting requests in a sliding one-second window refuses with 429 (BENCHMARKS.md, B7).
+    Waiting threads queue on the lock; the one at its head sleeps out the gap.
+    """
+
+    def __init__(
+        self, requests_per_second: float | None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.requests_per_second = requests_per_second
         self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
-        self._next = 0.0
+        self._last = -math.inf
         self._lock = threading.Lock()
+        self._sleep = sleep
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Wait for this request's turn; the instant (``time.monotonic``) it may go."""
         if not self._interval:
-            return
+            return time.monotonic()
         with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-        delay = start - now
-        if delay > 0:
-            time.sleep(delay)
+            wait = self._last + self._interval - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
+            self._last = time.monotonic()
+            return self._last
 
 
 class YahooSession(curl_requests.Session):
@@ -102,7 +114,9 @@ class YahooSession(curl_requests.Session):
         self._local = threading.local()
 
     def set_rate(self, requests_per_second: float | None) -> None:
-        self.limiter = RateLimiter(requests_per_second)
+        """Change the rate; an unchanged rate keeps the limiter (and the last request's time)."""
+        if requests_per_second != self.limiter.requests_per_second:
+            self.limiter = RateLimiter(requests_per_second)
 
     @contextmanager
     def meter(self) -> Iterator[RequestMeter]:

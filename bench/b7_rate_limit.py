@@ -1,0 +1,104 @@
+"""B7: a 200-symbol sync against a Yahoo that answers in 100 ms and refuses above 10/s.
+
+Pipeline: ``stock-pipeline sync-intraday --symbols … --delay D`` (the command line, run
+in-process through click) for the latest session on a scratch instance, every symbol new
+to the machine (so yfinance also probes each one's timezone once). ``--delay`` is
+1 / ``requests_per_second``; 0 leaves the resource's default rate.
+
+Ideal: the requests Yahoo had to answer (every request it did not refuse) at exactly the
+limit, ``requests ÷ 10`` seconds. Target: wall time within 1.15× of that, and no 429. The
+span from the first request Yahoo saw to the last is reported beside the wall time: the
+difference is the command's and Dagster's own work before and after fetching. The fake
+runs in a process of its own (``bench.fake_process``), as Yahoo is another machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from click.testing import CliRunner
+
+from bench.dagster_runs import scratch_instance
+from bench.fake import total
+from bench.fake_process import fake_yahoo_process
+from bench.harness import Result, clear_yfinance_cache, main_for, stopwatch, symbols, workdir
+from stock_pipeline.partitions import SYMBOLS
+from stock_pipeline.settings import duckdb_path
+from stock_pipeline.warehouse import connect
+
+
+@dataclass(frozen=True)
+class Params:
+    symbols: int = 200
+    latency: float = 0.1
+    rate_limit: float = 10.0
+    requests_per_second: float = 0.0  # --delay 1/this; 0: the resource default
+    storage: str = "sqlite"  # the Dagster instance: "sqlite" (local) or "postgres" (deploy)
+
+
+FULL = Params(requests_per_second=9.0)
+SMOKE = Params(symbols=5, requests_per_second=9.0)
+
+
+def run(params: Params) -> list[Result]:
+    from stock_pipeline.cli import main
+
+    syms = symbols(params.symbols)
+    args = ["sync-intraday", "--symbols", ",".join(syms), "--quiet"]
+    if params.requests_per_second:
+        args += ["--delay", f"{1 / params.requests_per_second:.6f}"]
+    with (
+        workdir("b7") as root,
+        scratch_instance(root / "home", storage=params.storage) as instance,
+        fake_yahoo_process(params.latency, params.rate_limit) as fake,
+    ):
+        instance.add_dynamic_partitions(SYMBOLS, syms)
+        clear_yfinance_cache()
+        with stopwatch() as seconds:
+            outcome = CliRunner().invoke(main, args, catch_exceptions=False)
+        counts, span = fake.stats()
+        with connect(duckdb_path(), read_only=True) as con:
+            row = con.execute("SELECT count(DISTINCT symbol) FROM intraday_prices").fetchone()
+    stored = int(row[0]) if row else 0
+    refused = counts["429"]
+    answered = total(counts) - refused
+    ideal = answered / params.rate_limit
+    wall = seconds[0]
+    rate = f"{params.requests_per_second:g}/s" if params.requests_per_second else "default"
+    return [
+        Result(
+            id="B7",
+            title=f"{params.symbols}-symbol sync, Yahoo 100 ms and 429 above "
+            f"{params.rate_limit:g}/s (rate {rate})",
+            value=wall,
+            unit="s",
+            target="≤ 1.15× ideal, 0 × 429",
+            met=wall <= 1.15 * ideal and refused == 0 and stored == params.symbols,
+            baseline=ideal,
+            baseline_label=f"ideal: {answered} req ÷ {params.rate_limit:g}/s",
+            ratio=wall / ideal,
+            seconds=wall,
+            detail={
+                "requests_by_kind": dict(counts),
+                "yahoo_span_seconds": round(span, 2),
+                "yahoo_span_vs_ideal": round(span / ideal, 3),
+                "requests_answered": answered,
+                "responses_429": refused,
+                "symbols_stored": stored,
+                "exit_code": outcome.exit_code,
+                "requests_per_second": params.requests_per_second or None,
+                "fake_latency_s": params.latency,
+                "command": "stock-pipeline " + " ".join(a if len(a) < 40 else "…" for a in args),
+                "output_tail": outcome.output.strip().splitlines()[-1:],
+            },
+            notes=[
+                f"{answered} requests answered, {refused} refused (429); first to last "
+                f"request {span:.1f} s ({span / ideal:.3f}× ideal); {stored} of "
+                f"{params.symbols} symbols stored; exit code {outcome.exit_code}"
+            ],
+        )
+    ]
+
+
+if __name__ == "__main__":
+    main_for(run, FULL, SMOKE)

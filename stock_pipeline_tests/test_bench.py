@@ -1,0 +1,104 @@
+"""Every benchmark at its reduced size, end to end, so that none of them rots.
+
+The figures are checked for sense (requests, rows, verdict inputs), never for speed: the
+timing targets are the benchmarks' business (``python -m bench``, BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import (
+    b1_backfill_requests,
+    b2_scheduled_sync,
+    b4_completeness,
+    b5_current_prices,
+    b6_write_memory,
+    b7_rate_limit,
+    fake_timing,
+)
+from bench.harness import Result, format_table
+
+pytestmark = [
+    pytest.mark.bench,
+    # Raised inside Dagster's backfill daemon code (B1), not by the project.
+    pytest.mark.filterwarnings("ignore:Function `AssetSelection.sources`:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Non-compliant tag keys:DeprecationWarning"),
+]
+
+
+def only(results: list[Result], wanted: str) -> Result:
+    found = [r for r in results if r.id == wanted]
+    assert len(found) == 1, format_table(results)
+    return found[0]
+
+
+def test_b1_a_dagster_backfill_costs_at_most_one_price_request_per_symbol() -> None:
+    params = b1_backfill_requests.SMOKE
+    b1 = only(b1_backfill_requests.run(params), "B1")
+    partitions = params.symbols * params.days
+    assert b1.detail["pipeline_partitions_materialized"] == partitions
+    assert b1.detail["pipeline_runs"] == min(params.symbols, params.days)
+    assert 0 < b1.value <= params.symbols
+    assert b1.detail["pipeline_price_requests_in_run_metadata"] == b1.value
+    # Dagster's default: one run per partition, each asking Yahoo for its own day.
+    assert b1.detail["baseline_runs"] == partitions
+    assert b1.detail["baseline_price_requests_per_run"] == 1
+    assert b1.baseline == partitions and b1.met
+
+
+def test_b2_the_scheduled_run_and_the_bare_script_store_the_same_rows() -> None:
+    params = b2_scheduled_sync.SMOKE
+    b2 = only(b2_scheduled_sync.run(params), "B2")
+    assert b2.detail["pipeline_runs"] == b2.detail["pipeline_runs_succeeded"] == 1
+    assert b2.detail["pipeline_rows"] == b2.detail["baseline_rows"] > 0
+    assert b2.detail["baseline_symbols_failed"] == 0
+    assert b2.detail["pipeline_requests_by_kind"]["chart"] == params.symbols
+    assert b2.value > 0 and b2.baseline and b2.ratio == b2.value / b2.baseline
+
+
+def test_b3_b6_the_io_manager_write_in_a_process_of_its_own() -> None:
+    params = b6_write_memory.SMOKE
+    results = b6_write_memory.run(params)
+    b3, b6, f1 = only(results, "B3"), only(results, "B6"), only(results, "F1")
+    assert b3.detail["rows_stored"] == b3.detail["rows"] > 0
+    assert b3.value > 0 and b3.baseline and b3.ratio == pytest.approx(b3.value / b3.baseline)
+    assert 50 < b6.value < 4096  # the child's peak RSS, in MiB
+    assert b6.value >= max(b3.detail["peak_rss_mib"].values()) - 0.1  # (rounded)
+    assert f1.detail["symbol_days"] == params.symbols * params.days
+
+
+def test_b4_finds_exactly_the_missing_and_provisional_partitions() -> None:
+    params = b4_completeness.SMOKE
+    b4 = only(b4_completeness.run(params), "B4")
+    cells = range(params.symbols * params.days)
+    missing = {n for n in cells if n % params.missing_every == 1}
+    provisional = {n for n in cells if n % params.provisional_every == 2} - missing
+    assert b4.detail["partitions"] == len(cells)
+    assert b4.detail["partitions_to_fetch"] == len(missing | provisional)
+    assert b4.detail["slices_stored"] == len(cells) - len(missing)
+    assert b4.value > 0
+
+
+def test_b5_current_prices_of_every_symbol_in_a_few_requests() -> None:
+    params = b5_current_prices.SMOKE
+    b5 = only(b5_current_prices.run(params), "B5")
+    assert b5.value <= 5 and b5.met
+    assert b5.detail["pipeline_prices_stored"] == params.symbols
+    assert b5.detail["baseline_prices"] == params.symbols
+    assert b5.detail["baseline_requests_by_kind"]["chart"] == params.symbols
+
+
+def test_b7_the_sync_gets_no_429_at_the_recommended_rate() -> None:
+    params = b7_rate_limit.SMOKE
+    b7 = only(b7_rate_limit.run(params), "B7")
+    assert b7.detail["responses_429"] == 0
+    assert b7.detail["symbols_stored"] == params.symbols
+    assert b7.detail["exit_code"] == 0
+    assert b7.baseline == b7.detail["requests_answered"] / params.rate_limit
+
+
+def test_f2_the_fake_yahoo_answers_a_chart_request() -> None:
+    f2 = only(fake_timing.run(fake_timing.SMOKE), "F2")
+    assert f2.detail["answers"] == fake_timing.SMOKE.symbols
+    assert f2.detail["answer_bytes"] > 1000 and f2.value > 0
