@@ -1,6 +1,7 @@
 """Price assets: intraday bars per (trading day, symbol); daily/weekly bars per (year, symbol)."""
 
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -23,6 +24,18 @@ from stock_pipeline.warehouse import DAILY_PRICES, INTRADAY_PRICES
 
 PRICES_GROUP = "prices"
 
+# What both price assets share: batched single-run backfills into DuckDB, the yahoo pool,
+# step retries for transient failures.
+PRICE_ASSET_OPTIONS: dict[str, Any] = {
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "io_manager_key": "warehouse_io_manager",
+    "group_name": PRICES_GROUP,
+    "kinds": {"duckdb", "pandas"},
+    "tags": {"stock_pipeline/source": "yahoo"},
+    "pool": YAHOO_POOL,
+    "retry_policy": FETCH_RETRY_POLICY,
+}
+
 
 class IntradayConfig(dg.Config):
     interval: str = Field(
@@ -44,16 +57,7 @@ def _checked(normalize: Callable[[str], str], value: str) -> str:
         raise dg.Failure(str(exc), allow_retries=False) from exc
 
 
-@dg.asset(
-    partitions_def=intraday_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    io_manager_key="warehouse_io_manager",
-    group_name=PRICES_GROUP,
-    kinds={"duckdb", "pandas"},
-    tags={"stock_pipeline/source": "yahoo"},
-    pool=YAHOO_POOL,
-    retry_policy=FETCH_RETRY_POLICY,
-)
+@dg.asset(partitions_def=intraday_partitions, **PRICE_ASSET_OPTIONS)
 def intraday_prices(
     context: dg.AssetExecutionContext,
     config: IntradayConfig,
@@ -81,16 +85,7 @@ def intraday_prices(
     )
 
 
-@dg.asset(
-    partitions_def=history_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    io_manager_key="warehouse_io_manager",
-    group_name=PRICES_GROUP,
-    kinds={"duckdb", "pandas"},
-    tags={"stock_pipeline/source": "yahoo"},
-    pool=YAHOO_POOL,
-    retry_policy=FETCH_RETRY_POLICY,
-)
+@dg.asset(partitions_def=history_partitions, **PRICE_ASSET_OPTIONS)
 def daily_prices(
     context: dg.AssetExecutionContext,
     config: HistoryConfig,
