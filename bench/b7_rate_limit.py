@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from click.testing import CliRunner
 
-from bench.dagster_runs import scratch_instance
+from bench.dagster_runs import run_timings, scratch_instance
 from bench.fake import total
 from bench.fake_process import fake_yahoo_process
 from bench.harness import Result, clear_yfinance_cache, main_for, stopwatch, symbols, workdir
@@ -57,6 +57,7 @@ def run(params: Params) -> list[Result]:
         with stopwatch() as seconds:
             outcome = CliRunner().invoke(main, args, catch_exceptions=False)
         counts, span = fake.stats()
+        timings = [run_timings(instance, run.run_id) for run in instance.get_runs()]
         with connect(duckdb_path(), read_only=True) as con:
             row = con.execute("SELECT count(DISTINCT symbol) FROM intraday_prices").fetchone()
     stored = int(row[0]) if row else 0
@@ -90,6 +91,7 @@ def run(params: Params) -> list[Result]:
                 "fake_latency_s": params.latency,
                 "command": "stock-pipeline " + " ".join(a if len(a) < 40 else "…" for a in args),
                 "output_tail": outcome.output.strip().splitlines()[-1:],
+                "timings": timings,
             },
             notes=[
                 f"{answered} requests answered, {refused} refused (429); first to last "

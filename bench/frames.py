@@ -30,7 +30,7 @@ def intraday_frame(symbols: Sequence[str], days: Sequence[date], interval: str) 
     step = intraday_spec(interval).minutes
     wanted = np.array([(d - date(1970, 1, 1)).days for d in days], dtype=np.int64)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ts", "o", "h", "l", "c", "v", "sym")}
-    for symbol in symbols:
+    for number, symbol in enumerate(symbols):
         bars = market.intraday(symbol, start.timestamp(), end.timestamp(), step, NOW.timestamp())
         keep = ~bars.null & np.isin(sessions.days[bars.session], wanted)
         parts["ts"].append(bars.ts[keep])
@@ -39,19 +39,20 @@ def intraday_frame(symbols: Sequence[str], days: Sequence[date], interval: str) 
         parts["l"].append(bars.low[keep])
         parts["c"].append(bars.close[keep])
         parts["v"].append(bars.volume[keep])
-        parts["sym"].append(np.full(int(keep.sum()), symbol, dtype=object))
-    ts = pd.DatetimeIndex(pd.to_datetime(np.concatenate(parts["ts"]), unit="s", utc=True))
+        parts["sym"].append(np.full(int(keep.sum()), number, dtype=np.int32))
+    codes = np.concatenate(parts.pop("sym"))
+    ts = pd.DatetimeIndex(pd.to_datetime(np.concatenate(parts.pop("ts")), unit="s", utc=True))
     frame = pd.DataFrame(
         {
-            "symbol": np.concatenate(parts["sym"]),
+            "symbol": pd.Categorical.from_codes(codes, categories=pd.Index(list(symbols))),
             "interval": interval,
             "session_date": ts.tz_convert(NEW_YORK).date,
             "ts": ts,
-            "open": np.concatenate(parts["o"]),
-            "high": np.concatenate(parts["h"]),
-            "low": np.concatenate(parts["l"]),
-            "close": np.concatenate(parts["c"]),
-            "volume": np.concatenate(parts["v"]),
+            "open": np.concatenate(parts.pop("o")),
+            "high": np.concatenate(parts.pop("h")),
+            "low": np.concatenate(parts.pop("l")),
+            "close": np.concatenate(parts.pop("c")),
+            "volume": np.concatenate(parts.pop("v")),
         }
     )
     return frame.astype(INTRADAY_COLUMNS)
