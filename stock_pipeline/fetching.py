@@ -87,6 +87,7 @@ def fetch_intraday(
                 return window, None, _error_text(exc), meter.counts
 
     result = BatchResult(frame=empty_intraday())
+    result.requests.update(_prime_timezones(client, [w.symbol for w in windows]))
     frames: list[pd.DataFrame] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         for window, frame, error, counts in pool.map(run, windows):
@@ -110,6 +111,15 @@ def fetch_intraday(
     if frames:
         result.frame = pd.concat(frames, ignore_index=True)
     return result
+
+
+def _prime_timezones(client: YahooClient, symbols: Sequence[str]) -> Counter[str]:
+    """Timezones of the batch's symbols in a few quote requests; the requests it made."""
+    with client.meter() as meter:
+        primed = client.prime_timezones(symbols)
+    if primed:
+        log.info("timezones of %d symbol(s) from %d quote request(s)", primed, meter.total)
+    return meter.counts
 
 
 def _judge(outcome: PartitionOutcome, rows: pd.DataFrame, key: str, label: str) -> None:
@@ -154,6 +164,7 @@ def fetch_history(
                 return symbol, years, None, _error_text(exc), meter.counts
 
     result = BatchResult(frame=empty_daily())
+    result.requests.update(_prime_timezones(client, list(by_symbol)))
     frames: list[pd.DataFrame] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         for symbol, years, frame, error, counts in pool.map(run, sorted(by_symbol.items())):

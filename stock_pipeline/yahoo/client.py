@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yfinance as yf
+import yfinance.cache as yfcache
 import yfinance.data as yfdata
 
 from stock_pipeline import settings
@@ -37,6 +39,7 @@ T = TypeVar("T")
 
 QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
 QUOTE_BATCH = 250  # symbols per v7 quote request
+PRIME_MIN_SYMBOLS = 2  # below this a quote request saves no timezone request
 _INFO_FIELDS = ("longName", "shortName", "exchange", "currency", "sector", "industry", "quoteType")
 
 
@@ -64,6 +67,16 @@ def _session_for(settings: YahooSettings) -> YahooSession:
         else:
             session.set_rate(settings.requests_per_second)
         return session
+
+
+def _valid_timezone(name: object) -> bool:
+    if not isinstance(name, str) or not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 class YahooClient:
@@ -174,6 +187,49 @@ class YahooClient:
 
         return self._call(symbol, fetch)
 
+    def _quotes(self, batch: list[str]) -> list[dict[str, Any]]:
+        """One v7 quote request for up to QUOTE_BATCH symbols (cookie and crumb by yfinance)."""
+        data = yfdata.YfData(session=self.session).get_raw_json(
+            QUOTE_URL, params={"symbols": ",".join(batch)}
+        )
+        result = data["quoteResponse"]["result"]
+        if not isinstance(result, list):
+            raise ValueError("quoteResponse.result is not a list")
+        return result
+
+    def prime_timezones(self, symbols: Sequence[str]) -> int:
+        """Fill yfinance's timezone cache for many symbols with batched quote requests.
+
+        Before a symbol's first price request yfinance asks Yahoo for its exchange timezone
+        with a chart request of its own, then keeps the answer on disk. One v7 quote answers
+        QUOTE_BATCH symbols with the same ``exchangeTimezoneName``, so a cold sync of 500
+        symbols sends 2 requests instead of 500 (bench B2, B7). Best effort: a symbol this
+        leaves out is looked up by yfinance as before. Returns how many were primed.
+        """
+        cache = yfcache.get_tz_cache()
+        unknown = [s for s in dict.fromkeys(symbols) if cache.lookup(s) is None]
+        if len(unknown) < PRIME_MIN_SYMBOLS or getattr(cache, "dummy", False):
+            return 0
+        primed = 0
+        for i in range(0, len(unknown), QUOTE_BATCH):
+            batch = unknown[i : i + QUOTE_BATCH]
+            try:
+                quotes = self._quotes(batch)
+            except Exception as exc:  # the per-symbol look-ups still work
+                log.warning(
+                    "timezone look-up of %d symbol(s) by quote failed (%s); yfinance will "
+                    "look each one up itself",
+                    len(batch),
+                    classify(",".join(batch[:3]), exc, []),
+                )
+                continue
+            for quote in quotes:
+                symbol, tz = quote.get("symbol"), quote.get("exchangeTimezoneName")
+                if symbol in batch and _valid_timezone(tz):
+                    cache.store(symbol, tz)
+                    primed += 1
+        return primed
+
     def current_prices(self, symbols: Sequence[str]) -> pd.DataFrame:
         """Latest prices of many symbols, QUOTE_BATCH per request (Yahoo's v7 quote)."""
         rows: list[dict[str, Any]] = []
@@ -182,13 +238,7 @@ class YahooClient:
             label = ",".join(batch[:3]) + ("…" if len(batch) > 3 else "")
 
             def fetch(batch: list[str] = batch) -> list[dict[str, Any]]:
-                data = yfdata.YfData(session=self.session).get_raw_json(
-                    QUOTE_URL, params={"symbols": ",".join(batch)}
-                )
-                result = data["quoteResponse"]["result"]
-                if not isinstance(result, list):
-                    raise ValueError("quoteResponse.result is not a list")
-                return result
+                return self._quotes(batch)
 
             for quote in self._call(label, fetch):
                 price = quote.get("regularMarketPrice")

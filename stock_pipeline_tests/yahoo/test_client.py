@@ -160,3 +160,32 @@ def test_rate_limit_setting_spaces_requests(fake_yahoo: FakeYahoo, tmp_path: Pat
         client.intraday_window(FetchWindow(symbol, DAYS[:2]), "5m")
     assert price_requests(fake_yahoo) == 10
     assert time.monotonic() - started >= 9 / 20
+
+
+def test_timezones_of_many_symbols_come_from_one_quote_request(
+    client: YahooClient, fake_yahoo: FakeYahoo
+) -> None:
+    symbols = ["TZQA", "TZQB", "TZQC", "ZZUNKNOWN"]
+    with client.meter() as meter:
+        primed = client.prime_timezones(symbols)
+    assert primed == 3  # Yahoo's quote leaves the unknown symbol out
+    assert meter.counts["quote"] == 1 and meter.counts["timezone"] == 0
+    with client.meter() as meter:
+        for symbol in symbols[:3]:
+            client.intraday_window(window(symbol), "5m")
+    assert meter.counts["timezone"] == 0 and meter.counts["chart"] == 3
+    with client.meter() as meter:
+        assert client.prime_timezones(symbols[:3]) == 0  # all known: no request
+    assert meter.total == 0
+
+
+def test_a_failed_timezone_quote_falls_back_to_yfinance_s_own_look_up(
+    client: YahooClient, fake_yahoo: FakeYahoo
+) -> None:
+    with client.meter() as meter:
+        primed = client.prime_timezones(["TZFA", "TZFB", "ZZRATELIMIT"])  # 429 for the batch
+    assert primed == 0 and 1 <= meter.counts["quote"] <= 2  # yfinance's own second try
+    with client.meter() as meter:
+        frame = client.intraday_window(window("TZFA"), "5m")
+    assert len(frame) > 300
+    assert meter.counts["timezone"] == 1 and meter.counts["chart"] == 1
