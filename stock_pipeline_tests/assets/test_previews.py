@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from stock_pipeline.assets import previews
+from stock_pipeline.assets import outcomes, previews
 from stock_pipeline.assets.previews import CHARTED_RUN_MAX_PARTITIONS, bar_previews, frame_table
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.warehouse import DAILY_PRICES, INTRADAY_PRICES
@@ -171,3 +171,16 @@ def test_reference_assets_show_what_they_stored(pipeline: Pipeline) -> None:
     (preview,) = (m["preview"] for m in _metadata(pipeline, quotes).values())
     assert [r.data["symbol"] for r in preview.records] == ["AAPL", "MSFT"]
     assert isinstance(preview.records[0].data["price"], float)
+
+
+def test_partition_numbers_also_land_through_dagster_s_public_call(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback for a Dagster without the accumulator ``add_partition_metadata`` uses."""
+    monkeypatch.setattr(outcomes, "_step_with_accumulator", lambda context: None)
+    pipeline.register(["AAPL", "MSFT"])
+    result = pipeline.materialize("intraday_prices", "2026-11-24|AAPL", "2026-11-24|MSFT")
+    assert result.success
+    meta = _metadata(pipeline, result)
+    assert sorted(meta) == ["2026-11-24|AAPL", "2026-11-24|MSFT"]
+    assert [entry["rows"] for _, entry in sorted(meta.items())] == [78, 78]
