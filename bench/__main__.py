@@ -22,11 +22,11 @@ from bench.harness import RESULTS_DIR, Result, format_table, machine, markdown_t
 # Module, and the results it reports (B6 runs B3 in a child of its own and reports both).
 BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ("bench.b1_backfill_requests", ("B1",)),
-    ("bench.b2_scheduled_sync", ("B2",)),
+    ("bench.b2_scheduled_sync", ("B2", "B2-warm")),
     ("bench.b6_write_memory", ("B3", "B6", "F1")),
     ("bench.b4_completeness", ("B4",)),
     ("bench.b5_current_prices", ("B5",)),
-    ("bench.b7_rate_limit", ("B7",)),
+    ("bench.b7_rate_limit", ("B7", "B7-wall")),
     ("bench.fake_timing", ("F2",)),
 ]
 

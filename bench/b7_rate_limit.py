@@ -2,14 +2,19 @@
 
 Pipeline: ``stock-pipeline sync-intraday --symbols … --delay D`` (the command line, run
 in-process through click) for the latest session on a scratch instance, every symbol new
-to the machine (so yfinance also probes each one's timezone once). ``--delay`` is
-1 / ``requests_per_second``; 0 leaves the resource's default rate.
+to the machine (their timezones unknown to yfinance). ``--delay`` is 1 / ``requests_per_second``
+(9.5/s: 5% under the limit, as arrival times jitter); 0 leaves the resource's default rate.
 
 Ideal: the requests Yahoo had to answer (every request it did not refuse) at exactly the
-limit, ``requests ÷ 10`` seconds. Target: wall time within 1.15× of that, and no 429. The
-span from the first request Yahoo saw to the last is reported beside the wall time: the
-difference is the command's and Dagster's own work before and after fetching. The fake
-runs in a process of its own (``bench.fake_process``), as Yahoo is another machine.
+limit, ``requests ÷ 10`` seconds. Target: within 1.15× of that, and no 429. Two rows:
+
+- ``B7``: the sync's Yahoo phase, from the first request Yahoo saw to the last: how well the
+  pipeline paces itself against the limit (what a rate limit governs).
+- ``B7-wall``: the whole command, start to exit: the request phase plus the command's and
+  Dagster's own work before and after fetching (run creation, the DuckDB write, the asset
+  checks' events; B2 breaks these down).
+
+The fake runs in a process of its own (``bench.fake_process``), as Yahoo is another machine.
 """
 
 from __future__ import annotations
@@ -36,8 +41,8 @@ class Params:
     storage: str = "sqlite"  # the Dagster instance: "sqlite" (local) or "postgres" (deploy)
 
 
-FULL = Params(requests_per_second=9.0)
-SMOKE = Params(symbols=5, requests_per_second=9.0)
+FULL = Params(requests_per_second=9.5)
+SMOKE = Params(symbols=5, requests_per_second=9.5)
 
 
 def run(params: Params) -> list[Result]:
@@ -66,39 +71,64 @@ def run(params: Params) -> list[Result]:
     ideal = answered / params.rate_limit
     wall = seconds[0]
     rate = f"{params.requests_per_second:g}/s" if params.requests_per_second else "default"
+    complete = refused == 0 and stored == params.symbols and outcome.exit_code == 0
+    title = (
+        f"{params.symbols}-symbol sync, Yahoo 100 ms and 429 above {params.rate_limit:g}/s "
+        f"(rate {rate})"
+    )
+    detail = {
+        "requests_by_kind": dict(counts),
+        "yahoo_span_seconds": round(span, 2),
+        "yahoo_span_vs_ideal": round(span / ideal, 3),
+        "wall_seconds": round(wall, 2),
+        "wall_vs_ideal": round(wall / ideal, 3),
+        "requests_answered": answered,
+        "responses_429": refused,
+        "symbols_stored": stored,
+        "exit_code": outcome.exit_code,
+        "requests_per_second": params.requests_per_second or None,
+        "fake_latency_s": params.latency,
+        "command": "stock-pipeline " + " ".join(a if len(a) < 40 else "…" for a in args),
+        "output_tail": outcome.output.strip().splitlines()[-1:],
+        "timings": timings,
+    }
+    summary = (
+        f"{answered} requests answered, {refused} refused (429); {stored} of "
+        f"{params.symbols} symbols stored; exit code {outcome.exit_code}"
+    )
+    baseline_label = f"ideal: {answered} req ÷ {params.rate_limit:g}/s"
     return [
         Result(
             id="B7",
-            title=f"{params.symbols}-symbol sync, Yahoo 100 ms and 429 above "
-            f"{params.rate_limit:g}/s (rate {rate})",
+            title=f"{title}: Yahoo phase",
+            value=span,
+            unit="s",
+            target="≤ 1.15× ideal, 0 × 429",
+            met=span <= 1.15 * ideal and complete,
+            baseline=ideal,
+            baseline_label=baseline_label,
+            ratio=span / ideal,
+            seconds=span,
+            detail=detail,
+            notes=[f"{summary}; first to last request {span:.1f} s"],
+        ),
+        Result(
+            id="B7-wall",
+            title=f"{title}: whole command",
             value=wall,
             unit="s",
             target="≤ 1.15× ideal, 0 × 429",
-            met=wall <= 1.15 * ideal and refused == 0 and stored == params.symbols,
+            met=wall <= 1.15 * ideal and complete,
             baseline=ideal,
-            baseline_label=f"ideal: {answered} req ÷ {params.rate_limit:g}/s",
+            baseline_label=baseline_label,
             ratio=wall / ideal,
             seconds=wall,
-            detail={
-                "requests_by_kind": dict(counts),
-                "yahoo_span_seconds": round(span, 2),
-                "yahoo_span_vs_ideal": round(span / ideal, 3),
-                "requests_answered": answered,
-                "responses_429": refused,
-                "symbols_stored": stored,
-                "exit_code": outcome.exit_code,
-                "requests_per_second": params.requests_per_second or None,
-                "fake_latency_s": params.latency,
-                "command": "stock-pipeline " + " ".join(a if len(a) < 40 else "…" for a in args),
-                "output_tail": outcome.output.strip().splitlines()[-1:],
-                "timings": timings,
-            },
+            detail={"wall_seconds": round(wall, 2), "yahoo_span_seconds": round(span, 2)},
             notes=[
-                f"{answered} requests answered, {refused} refused (429); first to last "
-                f"request {span:.1f} s ({span / ideal:.3f}× ideal); {stored} of "
-                f"{params.symbols} symbols stored; exit code {outcome.exit_code}"
+                f"start to exit {wall:.1f} s: {span:.1f} s of requests, "
+                f"{wall - span:.1f} s of the command's and Dagster's own work"
             ],
-        )
+        ),
     ]
 
 

@@ -137,6 +137,25 @@ def clear_yfinance_cache() -> None:
     yfinance.data.YfData.cache_get.cache_clear()
 
 
+def warm_yfinance_timezones(syms: Sequence[str], tz: str = "America/New_York") -> None:
+    """yfinance's timezone cache as a second run finds it: every symbol already looked up.
+
+    Inside ``workdir`` (the pipeline's yfinance cache folder is in its data dir). A cron
+    script run hourly, like the pipeline's hourly schedule, has a warm cache after its first.
+    """
+    import yfinance as yf
+    from yfinance import cache
+
+    from stock_pipeline.settings import yfinance_cache_dir
+
+    folder = yfinance_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    yf.set_tz_cache_location(str(folder))
+    tz_cache = cache.get_tz_cache()
+    for symbol in syms:
+        tz_cache.store(symbol, tz)
+
+
 @contextmanager
 def fresh_yfinance_disk_caches() -> Iterator[None]:
     """Let the pipeline open yfinance's timezone and cookie caches anew in the block's data dir.

@@ -49,12 +49,22 @@ def test_b1_a_dagster_backfill_costs_at_most_one_price_request_per_symbol() -> N
 
 def test_b2_the_scheduled_run_and_the_bare_script_store_the_same_rows() -> None:
     params = b2_scheduled_sync.SMOKE
-    b2 = only(b2_scheduled_sync.run(params), "B2")
-    assert b2.detail["pipeline_runs"] == b2.detail["pipeline_runs_succeeded"] == 1
-    assert b2.detail["pipeline_rows"] == b2.detail["baseline_rows"] > 0
-    assert b2.detail["baseline_symbols_failed"] == 0
-    assert b2.detail["pipeline_requests_by_kind"]["chart"] == params.symbols
-    assert b2.value > 0 and b2.baseline and b2.ratio == b2.value / b2.baseline
+    results = b2_scheduled_sync.run(params)
+    for b2 in (only(results, "B2"), only(results, "B2-warm")):
+        assert b2.detail["pipeline_runs"] == b2.detail["pipeline_runs_succeeded"] == 1
+        assert b2.detail["pipeline_rows"] == b2.detail["baseline_rows"] > 0
+        assert b2.detail["baseline_symbols_failed"] == 0
+        assert b2.detail["pipeline_requests_by_kind"]["chart"] == params.symbols
+        assert b2.value > 0 and b2.baseline and b2.ratio == b2.value / b2.baseline
+    cold, warm = only(results, "B2").detail, only(results, "B2-warm").detail
+    # First run: yfinance would probe each symbol's timezone; the pipeline asks one quote.
+    assert cold["baseline_requests_by_kind"]["timezone"] == params.symbols
+    assert cold["pipeline_requests_by_kind"].get("timezone", 0) == 0
+    assert cold["pipeline_requests_by_kind"]["quote"] == 1
+    # Later runs: both sides know every timezone; only price requests remain.
+    assert warm["baseline_requests_by_kind"].get("timezone", 0) == 0
+    assert warm["pipeline_requests_by_kind"].get("timezone", 0) == 0
+    assert warm["pipeline_requests_by_kind"].get("quote", 0) == 0
 
 
 def test_b3_b6_the_io_manager_write_in_a_process_of_its_own() -> None:
@@ -91,11 +101,16 @@ def test_b5_current_prices_of_every_symbol_in_a_few_requests() -> None:
 
 def test_b7_the_sync_gets_no_429_at_the_recommended_rate() -> None:
     params = b7_rate_limit.SMOKE
-    b7 = only(b7_rate_limit.run(params), "B7")
+    results = b7_rate_limit.run(params)
+    b7, wall = only(results, "B7"), only(results, "B7-wall")
     assert b7.detail["responses_429"] == 0
     assert b7.detail["symbols_stored"] == params.symbols
     assert b7.detail["exit_code"] == 0
-    assert b7.baseline == b7.detail["requests_answered"] / params.rate_limit
+    assert b7.baseline == wall.baseline == b7.detail["requests_answered"] / params.rate_limit
+    assert 0 < b7.value < wall.value  # the request phase is part of the command
+    # One price request per symbol; timezones in one quote, not a probe per symbol.
+    assert b7.detail["requests_by_kind"]["chart"] == params.symbols
+    assert b7.detail["requests_by_kind"].get("timezone", 0) == 0
 
 
 def test_f2_the_fake_yahoo_answers_a_chart_request() -> None:
