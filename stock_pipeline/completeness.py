@@ -38,19 +38,35 @@ class SliceState:
 
 def stored_slices(
     con: duckdb.DuckDBPyConnection, symbols: Sequence[str], days: Sequence[date], interval: str
-) -> pd.DataFrame:
-    """Rows and last fetch time per stored (symbol, session_date) of an interval."""
+) -> dict[tuple[str, date], tuple[int, bool]]:
+    """Per stored (symbol, day) of an interval: its rows, and whether all were fetched after
+    the session closed. Aggregated and compared in DuckDB (30,000 slices in ~0.2 s; B4)."""
     if not symbols or not days:
-        return pd.DataFrame(columns=["symbol", "session_date", "rows", "fetched_at"])
-    return con.execute(
-        """
-        SELECT symbol, session_date, count(*) AS rows, min(fetched_at) AS fetched_at
-        FROM intraday_prices
-        WHERE interval = ? AND symbol IN (SELECT unnest(?)) AND session_date BETWEEN ? AND ?
-        GROUP BY symbol, session_date
-        """,
-        [interval, list(symbols), min(days), max(days)],
-    ).df()
+        return {}
+    closes = pd.DataFrame(
+        {
+            "day": list(days),
+            "closed_at": pd.DatetimeIndex([pd.Timestamp(session_close(d)) for d in days]),
+        }
+    )
+    con.register("slice_closes", closes)
+    try:
+        found = con.execute(
+            """
+            SELECT s.symbol, s.session_date, s.n, s.fetched_at >= c.closed_at
+            FROM (
+                SELECT symbol, session_date, count(*) AS n, min(fetched_at) AS fetched_at
+                FROM intraday_prices
+                WHERE interval = ? AND symbol IN (SELECT unnest(?))
+                  AND session_date BETWEEN ? AND ?
+                GROUP BY symbol, session_date
+            ) s JOIN slice_closes c ON s.session_date = c.day
+            """,
+            [interval, list(symbols), min(days), max(days)],
+        ).fetchall()
+    finally:
+        con.unregister("slice_closes")
+    return {(symbol, day): (int(n), bool(final)) for symbol, day, n, final in found}
 
 
 def slice_states(
@@ -58,15 +74,10 @@ def slice_states(
 ) -> list[SliceState]:
     """The state of every requested (symbol, day), stored or not."""
     stored = stored_slices(con, symbols, days, interval)
-    closes = {d: pd.Timestamp(session_close(d)) for d in days}
     expected = {d: expected_bar_count(d, interval) for d in days}
-    found: dict[tuple[str, date], tuple[int, pd.Timestamp]] = {}
-    for symbol, day, rows, fetched in stored.itertuples(index=False):
-        found[(symbol, pd.Timestamp(day).date())] = (int(rows), pd.Timestamp(fetched))
     states = []
     for symbol in symbols:
         for day in days:
-            rows, fetched = found.get((symbol, day), (0, None))
-            final = fetched is not None and fetched.tz_convert("UTC") >= closes[day]
+            rows, final = stored.get((symbol, day), (0, False))
             states.append(SliceState(symbol, day, rows, expected[day], final))
     return states
