@@ -42,6 +42,7 @@ from bench.fake_process import fake_yahoo_process
 from bench.harness import (
     Result,
     clear_yfinance_cache,
+    environment,
     main_for,
     ratio,
     stopwatch,
@@ -67,6 +68,7 @@ class Params:
     storage: str = "sqlite"  # the Dagster instance: "sqlite" (local) or "postgres" (deploy)
     checks: bool = True  # False: the same job without its asset checks (bench.b2_no_checks_defs)
     warm: bool = True  # also both sides again with yfinance's timezone cache warm (B2-warm)
+    event_batch: int = 0  # DAGSTER_EVENT_BATCH_SIZE for the run (0: Dagster's default, off)
 
 
 FULL = Params(requests_per_second=9.5)  # 5% under the fake's limit: arrival jitter
@@ -99,6 +101,7 @@ def scheduled(params: Params, syms: list[str], tick: datetime, warm: bool) -> Si
         workdir("b2") as root,
         scratch_instance(root / "home", storage=params.storage) as instance,
         fake_yahoo_process(params.latency, limit) as fake,
+        environment(DAGSTER_EVENT_BATCH_SIZE=str(params.event_batch or "") or None),
     ):
         instance.add_dynamic_partitions(SYMBOLS, syms)
         clear_yfinance_cache()
@@ -214,6 +217,10 @@ def compare(params: Params, syms: list[str], day: Any, tick: datetime, warm: boo
     rate = params.requests_per_second or "default"
     checks = "" if params.checks else ", no asset checks"
     cache = "timezones cached" if warm else "first run"
+    if params.storage != "sqlite":
+        checks += f", {params.storage} instance"
+    if params.event_batch:
+        checks += f", event batches of {params.event_batch}"
     return Result(
         id="B2-warm" if warm else "B2",
         title=f"scheduled 'today, all symbols' 5m sync, {params.symbols} symbols, {cache}{checks}",
@@ -229,6 +236,7 @@ def compare(params: Params, syms: list[str], day: Any, tick: datetime, warm: boo
             "fake_latency_s": params.latency,
             "fake_rate_limit_per_s": params.rate_limit or None,
             "storage": params.storage,
+            "dagster_event_batch_size": params.event_batch or None,
             "asset_checks": params.checks,
             "timezone_cache": "warm" if warm else "cold",
             "pipeline_requests_per_second": params.requests_per_second or None,

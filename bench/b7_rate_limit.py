@@ -74,7 +74,7 @@ def run(params: Params) -> list[Result]:
     complete = refused == 0 and stored == params.symbols and outcome.exit_code == 0
     title = (
         f"{params.symbols}-symbol sync, Yahoo 100 ms and 429 above {params.rate_limit:g}/s "
-        f"(rate {rate})"
+        f"(rate {rate}{', ' + params.storage + ' instance' if params.storage != 'sqlite' else ''})"
     )
     detail = {
         "requests_by_kind": dict(counts),
