@@ -20,6 +20,7 @@ The fake runs in a process of its own (``bench.fake_process``), as Yahoo is anot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from click.testing import CliRunner
 
@@ -62,6 +63,7 @@ def run(params: Params) -> list[Result]:
         with stopwatch() as seconds:
             outcome = CliRunner().invoke(main, args, catch_exceptions=False)
         counts, span = fake.stats()
+        arrivals = fake.arrivals()
         timings = [run_timings(instance, run.run_id) for run in instance.get_runs()]
         with connect(duckdb_path(), read_only=True) as con:
             row = con.execute("SELECT count(DISTINCT symbol) FROM intraday_prices").fetchone()
@@ -76,8 +78,20 @@ def run(params: Params) -> list[Result]:
         f"{params.symbols}-symbol sync, Yahoo 100 ms and 429 above {params.rate_limit:g}/s "
         f"(rate {rate}{', ' + params.storage + ' instance' if params.storage != 'sqlite' else ''})"
     )
+    gaps = sorted(b - a for a, b in pairwise(arrivals))
+    pace = 1 / params.requests_per_second if params.requests_per_second else 0.0
     detail = {
         "requests_by_kind": dict(counts),
+        "arrival_gaps_ms": {
+            "median": round(1000 * gaps[len(gaps) // 2], 1) if gaps else None,
+            "max": round(1000 * gaps[-1], 1) if gaps else None,
+            "over_2x_pace": sum(g > 2 * pace for g in gaps) if pace else None,
+            "excess_over_pace_s": round(sum(max(0.0, g - pace) for g in gaps), 2),
+        },
+        "slowest_gaps_at_s": [
+            [round(a, 2), round(1000 * (b - a), 1)]
+            for a, b in sorted(pairwise(arrivals), key=lambda p: p[0] - p[1])[:8]
+        ],
         "yahoo_span_seconds": round(span, 2),
         "yahoo_span_vs_ideal": round(span / ideal, 3),
         "wall_seconds": round(wall, 2),

@@ -32,11 +32,19 @@ class FakeProcess:
 
     def stats(self) -> tuple[Counter[str], float]:
         """Requests by kind (``bench.fake.request_counts``) and their span in seconds."""
+        answer = self._ask()
+        return Counter(answer["counts"]), float(answer["span"])
+
+    def arrivals(self) -> list[float]:
+        """When each request arrived, in seconds after the first (sorted)."""
+        return [float(t) for t in self._ask()["arrivals"]]
+
+    def _ask(self) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write("counts\n")
         self.proc.stdin.flush()
-        answer = json.loads(self.proc.stdout.readline())
-        return Counter(answer["counts"]), float(answer["span"])
+        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        return answer
 
 
 @contextmanager
@@ -80,11 +88,13 @@ def serve(latency_seconds: float, rate_limit_per_second: float | None) -> None:
     with fake_yahoo(latency_seconds, rate_limit_per_second) as fake:
         first: list[float] = []
         last: list[float] = []
+        arrivals: list[float] = []
         answer = fake.app.handle
 
         def timed(*args: Any, **kwargs: Any) -> Any:
+            arrivals.append(time.monotonic())
             if not first:
-                first.append(time.monotonic())
+                first.append(arrivals[-1])
             try:
                 return answer(*args, **kwargs)
             finally:
@@ -95,7 +105,9 @@ def serve(latency_seconds: float, rate_limit_per_second: float | None) -> None:
         for line in sys.stdin:
             if line.strip() == "counts":
                 span = last[0] - first[0] if first and last else 0.0
-                print(json.dumps({"counts": request_counts(fake), "span": span}), flush=True)
+                since = [round(t - first[0], 4) for t in sorted(arrivals)] if first else []
+                answer_line = {"counts": request_counts(fake), "span": span, "arrivals": since}
+                print(json.dumps(answer_line), flush=True)
 
 
 if __name__ == "__main__":
