@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -111,37 +112,36 @@ def run(params: Params) -> list[Result]:
         f"{params.symbols} symbols stored; exit code {outcome.exit_code}"
     )
     baseline_label = f"ideal: {answered} req ÷ {params.rate_limit:g}/s"
+
+    def against_ideal(
+        id: str, what: str, seconds: float, extra: dict[str, Any], note: str
+    ) -> Result:
+        return Result(
+            id=id,
+            title=f"{title}: {what}",
+            value=seconds,
+            unit="s",
+            target="≤ 1.15× ideal, 0 × 429",
+            met=seconds <= 1.15 * ideal and complete,
+            baseline=ideal,
+            baseline_label=baseline_label,
+            ratio=seconds / ideal,
+            seconds=seconds,
+            detail=extra,
+            notes=[note],
+        )
+
     return [
-        Result(
-            id="B7",
-            title=f"{title}: Yahoo phase",
-            value=span,
-            unit="s",
-            target="≤ 1.15× ideal, 0 × 429",
-            met=span <= 1.15 * ideal and complete,
-            baseline=ideal,
-            baseline_label=baseline_label,
-            ratio=span / ideal,
-            seconds=span,
-            detail=detail,
-            notes=[f"{summary}; first to last request {span:.1f} s"],
+        against_ideal(
+            "B7", "Yahoo phase", span, detail, f"{summary}; first to last request {span:.1f} s"
         ),
-        Result(
-            id="B7-wall",
-            title=f"{title}: whole command",
-            value=wall,
-            unit="s",
-            target="≤ 1.15× ideal, 0 × 429",
-            met=wall <= 1.15 * ideal and complete,
-            baseline=ideal,
-            baseline_label=baseline_label,
-            ratio=wall / ideal,
-            seconds=wall,
-            detail={"wall_seconds": round(wall, 2), "yahoo_span_seconds": round(span, 2)},
-            notes=[
-                f"start to exit {wall:.1f} s: {span:.1f} s of requests, "
-                f"{wall - span:.1f} s of the command's and Dagster's own work"
-            ],
+        against_ideal(
+            "B7-wall",
+            "whole command",
+            wall,
+            {"wall_seconds": round(wall, 2), "yahoo_span_seconds": round(span, 2)},
+            f"start to exit {wall:.1f} s: {span:.1f} s of requests, "
+            f"{wall - span:.1f} s of the command's and Dagster's own work",
         ),
     ]
 
