@@ -42,11 +42,11 @@ from bench.harness import (
     symbols,
     workdir,
 )
+from stock_pipeline.defs.partitions import SYMBOLS
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.trading_calendar import latest_session, sessions_back
-from stock_pipeline.partitions import SYMBOLS
-from stock_pipeline.run_report import read_run_report
-from stock_pipeline.warehouse import connect
+from stock_pipeline.services.run_report import read_run_report
+from stock_pipeline.warehouse.tables import connect
 
 
 @dataclass(frozen=True)

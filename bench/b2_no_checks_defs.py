@@ -5,9 +5,9 @@ Measures what the per-partition asset checks add to a scheduled sync (BENCHMARKS
 
 import dagster as dg
 
-from stock_pipeline.assets.prices import intraday_prices
 from stock_pipeline.definitions import defs as project
-from stock_pipeline.jobs import intraday_prices_job
+from stock_pipeline.defs.assets.prices import intraday_prices
+from stock_pipeline.defs.jobs import intraday_prices_job
 
 defs = dg.Definitions(
     assets=[intraday_prices],

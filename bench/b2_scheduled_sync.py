@@ -50,10 +50,10 @@ from bench.harness import (
     warm_yfinance_timezones,
     workdir,
 )
+from stock_pipeline.defs.partitions import SYMBOLS
 from stock_pipeline.domain.trading_calendar import NEW_YORK, latest_session, session_close
-from stock_pipeline.partitions import SYMBOLS
 from stock_pipeline.settings import duckdb_path, yfinance_cache_dir
-from stock_pipeline.warehouse import INTRADAY_PRICES, connect
+from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect
 from stock_pipeline.yahoo.session import YahooSession
 
 INTERVAL = "5m"
@@ -90,7 +90,7 @@ def _rows(database: Path) -> int:
 
 
 def scheduled(params: Params, syms: list[str], tick: datetime, warm: bool) -> Side:
-    from stock_pipeline.schedules import intraday_hourly_schedule
+    from stock_pipeline.defs.schedules import intraday_hourly_schedule
 
     if params.checks:
         from stock_pipeline.definitions import defs

@@ -38,11 +38,11 @@ from bench.harness import (
     symbols,
     workdir,
 )
+from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
+from stock_pipeline.defs.partitions import SYMBOLS
+from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.trading_calendar import latest_session, sessions_back
-from stock_pipeline.io_manager import DuckDBWarehouseIOManager
-from stock_pipeline.partitions import SYMBOLS
-from stock_pipeline.resources import WarehouseResource
-from stock_pipeline.warehouse import INTRADAY_PRICES
+from stock_pipeline.warehouse.tables import INTRADAY_PRICES
 
 INTERVAL = "5m"
 
@@ -61,7 +61,7 @@ def write_through_io_manager(
     root: Path, frame: pd.DataFrame, syms: list[str], first: str, last: str
 ) -> dict[str, Any]:
     """``handle_output`` of the project's IO manager for one output over the whole range."""
-    from stock_pipeline.partitions import intraday_partitions
+    from stock_pipeline.defs.partitions import intraday_partitions
 
     database = root / "pipeline.duckdb"
     warehouse = WarehouseResource(path=str(database))

@@ -22,8 +22,9 @@ import pandas as pd
 from bench import NOW
 from bench.dagster_runs import scratch_instance
 from bench.harness import Result, main_for, stopwatch, symbols, workdir
-from stock_pipeline.backfill import gaps
-from stock_pipeline.completeness import slice_states
+from stock_pipeline.defs.partitions import SYMBOLS
+from stock_pipeline.defs.resources import WarehouseResource
+from stock_pipeline.domain.repair_plan import gaps
 from stock_pipeline.domain.trading_calendar import (
     expected_bar_count,
     latest_session,
@@ -31,9 +32,8 @@ from stock_pipeline.domain.trading_calendar import (
     session_open,
     sessions_back,
 )
-from stock_pipeline.partitions import SYMBOLS
-from stock_pipeline.resources import WarehouseResource
-from stock_pipeline.warehouse import connect
+from stock_pipeline.warehouse.completeness import slice_states
+from stock_pipeline.warehouse.tables import connect
 
 INTERVAL = "5m"
 TARGET_PER_SECOND = 30_000
@@ -103,7 +103,7 @@ def find_gaps(database: Path, syms: list[str], days: list[date]) -> tuple[float,
 
 def sensor_tick(root: Path, database: Path, syms: list[str]) -> tuple[float, str]:
     """One evaluation of missing_partitions_sensor (instance and warehouse as deployed)."""
-    from stock_pipeline.sensors import missing_partitions_sensor
+    from stock_pipeline.defs.sensors import missing_partitions_sensor
 
     with scratch_instance(root / "home") as instance:
         instance.add_dynamic_partitions(SYMBOLS, syms)

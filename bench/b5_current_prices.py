@@ -28,9 +28,9 @@ from bench.harness import (
     symbols,
     workdir,
 )
-from stock_pipeline.partitions import SYMBOLS
+from stock_pipeline.defs.partitions import SYMBOLS
 from stock_pipeline.settings import duckdb_path, yfinance_cache_dir
-from stock_pipeline.warehouse import connect
+from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.session import YahooSession
 
 

@@ -29,9 +29,9 @@ from bench.dagster_runs import run_timings, scratch_instance
 from bench.fake import total
 from bench.fake_process import fake_yahoo_process
 from bench.harness import Result, clear_yfinance_cache, main_for, stopwatch, symbols, workdir
-from stock_pipeline.partitions import SYMBOLS
+from stock_pipeline.defs.partitions import SYMBOLS
 from stock_pipeline.settings import duckdb_path
-from stock_pipeline.warehouse import connect
+from stock_pipeline.warehouse.tables import connect
 
 
 @dataclass(frozen=True)

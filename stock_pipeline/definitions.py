@@ -2,16 +2,16 @@
 
 import dagster as dg
 
-from stock_pipeline.assets.prices import daily_prices, intraday_prices
-from stock_pipeline.assets.reference import current_prices, stocks
-from stock_pipeline.checks import ASSET_CHECKS
-from stock_pipeline.freshness import FRESHNESS_SCHEDULES
-from stock_pipeline.io_manager import DuckDBWarehouseIOManager
-from stock_pipeline.jobs import JOBS
-from stock_pipeline.resources import WarehouseResource, YahooFinanceResource
-from stock_pipeline.retention import RETENTION_SCHEDULES
-from stock_pipeline.schedules import SCHEDULES
-from stock_pipeline.sensors import SENSORS
+from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
+from stock_pipeline.defs.assets.reference import current_prices, stocks
+from stock_pipeline.defs.checks import ASSET_CHECKS
+from stock_pipeline.defs.freshness import FRESHNESS_SCHEDULES
+from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
+from stock_pipeline.defs.jobs import JOBS
+from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.defs.retention import RETENTION_SCHEDULES
+from stock_pipeline.defs.schedules import SCHEDULES
+from stock_pipeline.defs.sensors import SENSORS
 
 warehouse = WarehouseResource()
 

@@ -9,10 +9,10 @@ session that has closed at the tick.
 import dagster as dg
 
 from stock_pipeline import definitions
+from stock_pipeline.defs.jobs import intraday_prices_job
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.trading_calendar import latest_session, previous_session, session_close
-from stock_pipeline.jobs import intraday_prices_job
-from stock_pipeline.registry import registered_symbols
+from stock_pipeline.services.registry import registered_symbols
 
 EVERY_MINUTE = "every_minute_intraday_schedule"
 

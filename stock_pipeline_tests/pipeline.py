@@ -10,12 +10,12 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from stock_pipeline.assets.prices import daily_prices, intraday_prices
-from stock_pipeline.assets.reference import current_prices, stocks
+from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
+from stock_pipeline.defs.assets.reference import current_prices, stocks
+from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
+from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.fake_yahoo import FakeYahoo
-from stock_pipeline.io_manager import DuckDBWarehouseIOManager
-from stock_pipeline.resources import WarehouseResource, YahooFinanceResource
-from stock_pipeline.warehouse import connect
+from stock_pipeline.warehouse.tables import connect
 
 ASSETS = {a.key.path[-1]: a for a in (intraday_prices, daily_prices, stocks, current_prices)}
 

@@ -38,7 +38,7 @@ def sync_range(env: dict[str, str], first: str, last: str, barrier: Barrier) -> 
 
 def hold_warehouse(database: str, read_only: bool, seconds: float, opened: Event) -> None:
     """Keep a connection to the warehouse open for ``seconds``; set ``opened`` once in."""
-    from stock_pipeline.warehouse import connect
+    from stock_pipeline.warehouse.tables import connect
 
     with connect(Path(database), read_only=read_only):
         opened.set()

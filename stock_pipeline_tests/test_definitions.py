@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from stock_pipeline.fake_yahoo import FakeYahoo
-from stock_pipeline.warehouse import connect
+from stock_pipeline.warehouse.tables import connect
 
 PROJECT = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))

@@ -16,7 +16,7 @@ import dagster as dg
 
 from stock_pipeline.background import daemon
 from stock_pipeline.background.status import JobStatus, aggregate_status, job_status
-from stock_pipeline.run_report import PartitionReport, RunReport, read_run_report
+from stock_pipeline.services.run_report import PartitionReport, RunReport, read_run_report
 
 ROOT_RUN_ID_TAG = "dagster/root_run_id"
 WILL_RETRY_TAG = "dagster/will_retry"
@@ -162,7 +162,7 @@ class SyncHandle:
     ) -> SyncHandle:
         """A handle for runs submitted earlier (the seed's ``AsyncResult(task_id)``)."""
         if instance is None:
-            from stock_pipeline.instance import get_instance
+            from stock_pipeline.services.instance import get_instance
 
             instance = get_instance()
         return cls(run_ids, instance)

@@ -19,7 +19,7 @@ from stock_pipeline.background.handle import WILL_RETRY_TAG
 from stock_pipeline.background.schedule_view import ScheduleView, schedule_views
 from stock_pipeline.background.stats import Stats, collect_stats, utc
 from stock_pipeline.background.status import JobStatus, job_status
-from stock_pipeline.sync import INTERVAL_TAG, ORIGIN_TAG, RANGE_END, RANGE_START
+from stock_pipeline.services.sync import INTERVAL_TAG, ORIGIN_TAG, RANGE_END, RANGE_START
 
 RunKind = Literal["all", "active", "queued", "failed"]
 PARTITION_TAG = "dagster/partition"
@@ -111,7 +111,7 @@ class Inspector:
 
     def __init__(self, instance: dg.DagsterInstance | None = None) -> None:
         if instance is None:
-            from stock_pipeline.instance import get_instance
+            from stock_pipeline.services.instance import get_instance
 
             instance = get_instance()
         self.instance = instance

@@ -16,7 +16,7 @@ import dagster as dg
 from stock_pipeline.background.handle import requests_spent
 from stock_pipeline.background.status import JobStatus, job_status
 from stock_pipeline.domain.trading_calendar import NEW_YORK
-from stock_pipeline.run_report import read_run_report
+from stock_pipeline.services.run_report import read_run_report
 
 
 def utc(moment: datetime) -> datetime:

@@ -20,6 +20,7 @@ import dagster as dg
 from stock_pipeline import settings
 from stock_pipeline.background.handle import SyncHandle
 from stock_pipeline.background.queue import RunSpec, enqueue_runs
+from stock_pipeline.defs.jobs import current_prices_job
 from stock_pipeline.domain.errors import InvalidDateRangeError
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
@@ -28,8 +29,7 @@ from stock_pipeline.domain.intervals import (
     normalize_period,
 )
 from stock_pipeline.domain.symbols import parse_symbols
-from stock_pipeline.jobs import current_prices_job
-from stock_pipeline.sync import (
+from stock_pipeline.services.sync import (
     INTERVAL_TAG,
     ORIGIN_TAG,
     QUIET_CONSOLE,
@@ -85,7 +85,7 @@ def _symbols(value: Symbols) -> list[str] | None:
 def _instance(instance: dg.DagsterInstance | None) -> dg.DagsterInstance:
     if instance is not None:
         return instance
-    from stock_pipeline.instance import get_instance
+    from stock_pipeline.services.instance import get_instance
 
     return get_instance()
 

@@ -10,7 +10,7 @@ import click
 from stock_pipeline import settings
 from stock_pipeline.cli.common import guarded, parse_date
 from stock_pipeline.domain.symbols import normalize_symbol
-from stock_pipeline.stored_bars import DEFAULT_DAYS, DEFAULT_SESSIONS
+from stock_pipeline.warehouse.stored_bars import DEFAULT_DAYS, DEFAULT_SESSIONS
 
 
 @click.command()
@@ -40,8 +40,8 @@ def chart(symbol: str, interval: str, days: int | None, end: date | None, out: P
     Only reads the warehouse: nothing is fetched. Exit code 2 when nothing is stored for
     the symbol, interval and days, with what is stored instead.
     """
-    from stock_pipeline.presentation import candlestick_png, chart_title, local_times
-    from stock_pipeline.stored_bars import load_stored_bars
+    from stock_pipeline.reporting.charts import candlestick_png, chart_title, local_times
+    from stock_pipeline.warehouse.stored_bars import load_stored_bars
 
     bars = load_stored_bars(
         settings.duckdb_path(), normalize_symbol(symbol), interval, days, settings.now(), end

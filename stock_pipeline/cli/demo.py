@@ -33,7 +33,7 @@ def fake_yahoo(host: str, port: int, latency: float, rate_limit: float | None) -
 @guarded
 def demo(symbols_: str, days: int) -> None:
     """Offline demo: fake Yahoo → Dagster runs → local DuckDB; prints what it stored."""
-    from stock_pipeline.demo import run_demo
+    from stock_pipeline.cli.demo_run import run_demo
 
     code = run_demo(parse_symbols(symbols_), days, echo=click.echo)
     sys.exit(code)

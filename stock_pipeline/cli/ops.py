@@ -34,10 +34,10 @@ def health(daemon_stale_after: int, sync_grace: int) -> None:
     """Exit 0 when healthy; otherwise 1, with the reasons: warehouse unreadable, instance
     storage unreachable, daemon heartbeat stale, last scheduled sync missing or failed."""
     from stock_pipeline import settings
-    from stock_pipeline.health import health_report
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.jobs import intraday_prices_job
-    from stock_pipeline.schedules import intraday_hourly_schedule
+    from stock_pipeline.defs.jobs import intraday_prices_job
+    from stock_pipeline.defs.schedules import intraday_hourly_schedule
+    from stock_pipeline.reporting.health import health_report
+    from stock_pipeline.services.instance import get_instance
 
     findings = health_report(
         settings.duckdb_path(),
@@ -71,8 +71,8 @@ def status(interval: str | None, as_json: bool) -> None:
     quarantine."""
     from stock_pipeline import settings
     from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, intraday_spec
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.status import collect_status
+    from stock_pipeline.reporting.status import collect_status
+    from stock_pipeline.services.instance import get_instance
 
     chosen = intraday_spec(interval or DEFAULT_INTRADAY_INTERVAL).interval
     report = collect_status(get_instance(), settings.duckdb_path(), settings.now(), chosen)

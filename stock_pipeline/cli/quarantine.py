@@ -18,8 +18,8 @@ from stock_pipeline.domain.symbols import parse_symbols
 @symbols.command("quarantined")
 def symbols_quarantined() -> None:
     """Symbols left out of syncs after repeated not-found/empty answers from Yahoo."""
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.quarantine import quarantined_symbols
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.quarantine import quarantined_symbols
 
     found = quarantined_symbols(get_instance())
     if not found:
@@ -38,8 +38,8 @@ def symbols_quarantined() -> None:
 @guarded
 def symbols_enable(tickers: Sequence[str]) -> None:
     """Lift the quarantine of symbols: schedules and sensors sync them again."""
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.quarantine import enable_symbol
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.quarantine import enable_symbol
 
     instance = get_instance()
     for symbol in parse_symbols(",".join(tickers)):

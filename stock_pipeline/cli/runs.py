@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import dagster as dg
 
     from stock_pipeline.background.monitor import RunKind
-    from stock_pipeline.sync import SyncPlan
+    from stock_pipeline.services.sync import SyncPlan
 
 LOG_LINE_CHARS = 160
 
@@ -41,7 +41,7 @@ def submit_in_background(plan: SyncPlan, yahoo: dict[str, Any]) -> None:
     """sync-… --background: queue the plan's runs, print their ids and how to follow them."""
     from stock_pipeline.background import EAGER_ENV, submit_plan
     from stock_pipeline.background.submit import eager_by_default
-    from stock_pipeline.instance import get_instance
+    from stock_pipeline.services.instance import get_instance
 
     instance = get_instance()
     handle = submit_plan(plan, yahoo, instance=instance)
@@ -76,7 +76,7 @@ def submit_in_background(plan: SyncPlan, yahoo: dict[str, Any]) -> None:
 def runs(kind: str | None, limit: int) -> None:
     """Recent Dagster runs, newest first (times in New York)."""
     from stock_pipeline.background import list_runs
-    from stock_pipeline.instance import get_instance
+    from stock_pipeline.services.instance import get_instance
 
     instance = get_instance()
     found = list_runs(instance, cast("RunKind", kind or "all"), limit)
@@ -106,8 +106,8 @@ def run(run_id: str, tail: int) -> None:
 
     from stock_pipeline.background.handle import attempts, requests_spent
     from stock_pipeline.background.monitor import RunSummary, find_run_id
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.run_report import read_run_report
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.run_report import read_run_report
 
     instance = get_instance()
     try:
@@ -161,7 +161,7 @@ def schedules(ticks: int, no_preview: bool) -> None:
     """Each schedule: on or off, its crons, and its next ticks in New York time."""
     from stock_pipeline.background import daemon
     from stock_pipeline.background.schedule_view import schedule_views
-    from stock_pipeline.instance import get_instance
+    from stock_pipeline.services.instance import get_instance
 
     instance = get_instance()
     views = schedule_views(instance, ticks=ticks, preview=not no_preview)

@@ -50,9 +50,9 @@ def symbols() -> None:
 @guarded
 def symbols_add(tickers: Sequence[str], no_verify: bool) -> None:
     """Register symbols after asking Yahoo that they exist (e.g. AAPL MSFT or AAPL,MSFT)."""
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.registry import add_symbols
-    from stock_pipeline.resources import YahooFinanceResource
+    from stock_pipeline.defs.resources import YahooFinanceResource
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.registry import add_symbols
 
     wanted = parse_symbols(",".join(tickers))
     client = None if no_verify else YahooFinanceResource().client()
@@ -68,8 +68,8 @@ def symbols_add(tickers: Sequence[str], no_verify: bool) -> None:
 @guarded
 def symbols_remove(tickers: Sequence[str]) -> None:
     """Stop syncing symbols; their stored prices are kept."""
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.registry import remove_symbols
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.registry import remove_symbols
 
     wanted = parse_symbols(",".join(tickers))
     removed = remove_symbols(get_instance(), wanted)
@@ -83,8 +83,8 @@ def symbols_remove(tickers: Sequence[str]) -> None:
 @symbols.command("list")
 def symbols_list() -> None:
     """Registered symbols, in registration order."""
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.registry import registered_symbols
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.registry import registered_symbols
 
     for symbol in registered_symbols(get_instance()):
         click.echo(symbol)
@@ -124,8 +124,8 @@ def _run_plan(
     plan: Any, dry_run: bool, delay: float | None, quiet: bool, background: bool = False
 ) -> None:
     from stock_pipeline.definitions import defs
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.sync import execute_plan
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.sync import execute_plan
 
     if dry_run or not quiet:
         for line in plan.describe():
@@ -141,7 +141,7 @@ def _run_plan(
 
         submit_in_background(plan, yahoo_overrides(delay))
         return
-    from stock_pipeline.sync_progress import SyncTally
+    from stock_pipeline.services.sync_progress import SyncTally
 
     tally = SyncTally.for_plan(plan)
     started = time.monotonic()
@@ -198,8 +198,8 @@ def sync_intraday(
     day: date | None,
 ) -> None:
     """Fetch intraday bars for (symbol, trading day) partitions (seed: sync_daily_intraday)."""
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.sync import intraday_days, plan_intraday
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.sync import intraday_days, plan_intraday
 
     interval = normalize_intraday_interval(interval)
     if day and (start_date or end_date):
@@ -240,8 +240,8 @@ def sync_historical(
     interval: str,
 ) -> None:
     """Fetch daily or weekly bars, one partition per (symbol, year) (seed: sync_historical_data)."""
-    from stock_pipeline.instance import get_instance
-    from stock_pipeline.sync import history_years, plan_history
+    from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.services.sync import history_years, plan_history
 
     interval = normalize_history_interval(interval)
     if period is None and start_date is None and end_date is None:

@@ -1,6 +1,6 @@
 """YahooClient: yfinance calls with typed errors, retries, rate limits and request counts.
 
-No Dagster here; ``stock_pipeline.resources.YahooFinanceResource`` wraps it.
+No Dagster here; ``stock_pipeline.defs.resources.YahooFinanceResource`` wraps it.
 """
 
 from __future__ import annotations

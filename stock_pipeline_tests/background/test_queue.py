@@ -33,7 +33,7 @@ from stock_pipeline.background import (
 from stock_pipeline.background.daemon import QUEUE_DAEMON
 from stock_pipeline.fake_yahoo import FakeYahoo, FakeYahooConfig
 from stock_pipeline.fake_yahoo.config import DEFAULT_TEST_NOW
-from stock_pipeline.warehouse import connect
+from stock_pipeline.warehouse.tables import connect
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from stock_pipeline.background import (
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.trading_calendar import expected_bar_count
 from stock_pipeline.fake_yahoo import FakeYahoo
-from stock_pipeline.warehouse import connect
+from stock_pipeline.warehouse.tables import connect
 
 DAY = date(2026, 11, 25)  # the suite's latest session
 

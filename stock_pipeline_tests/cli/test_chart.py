@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from stock_pipeline.cli import main
-from stock_pipeline.warehouse import INTRADAY_PRICES, connect, replace_slices
+from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
 from stock_pipeline_tests.conftest import bars
 
 # The suite's clock is 2026-11-25 after the close: the last 5 sessions are 11-19 … 11-25.

@@ -12,11 +12,11 @@ from click.testing import CliRunner, Result
 from dagster._daemon.types import DaemonHeartbeat
 
 from stock_pipeline.cli import main
-from stock_pipeline.health import SCHEDULE_NAME_TAG, SCHEDULED_TIME_TAG
-from stock_pipeline.instance import get_instance
-from stock_pipeline.quarantine import quarantine_symbol
-from stock_pipeline.resources import WarehouseResource
-from stock_pipeline.warehouse import INTRADAY_PRICES
+from stock_pipeline.defs.resources import WarehouseResource
+from stock_pipeline.reporting.health import SCHEDULE_NAME_TAG, SCHEDULED_TIME_TAG
+from stock_pipeline.services.instance import get_instance
+from stock_pipeline.services.quarantine import quarantine_symbol
+from stock_pipeline.warehouse.tables import INTRADAY_PRICES
 from stock_pipeline_tests.conftest import bars
 
 Cli = Callable[..., Result]

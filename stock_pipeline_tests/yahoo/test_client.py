@@ -120,7 +120,7 @@ def test_lookback_is_refused_without_a_request(client: YahooClient, fake_yahoo: 
 def test_redirect_comes_from_the_environment(
     fake_yahoo: FakeYahoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stock_pipeline.resources import YahooFinanceResource
+    from stock_pipeline.defs.resources import YahooFinanceResource
 
     monkeypatch.setenv("STOCK_PIPELINE_YAHOO_URL", fake_yahoo.url)
     client = YahooFinanceResource(requests_per_second=0).client()

@@ -1,0 +1,79 @@
+"""Typed Dagster resources: Yahoo Finance (through yfinance) and the DuckDB warehouse."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+from pydantic import Field
+
+from stock_pipeline import settings
+from stock_pipeline.warehouse.tables import Table, connect, replace_slices
+from stock_pipeline.yahoo.client import YahooClient, YahooSettings
+
+YAHOO_URL_ENV = "STOCK_PIPELINE_YAHOO_URL"
+
+
+class YahooFinanceResource(dg.ConfigurableResource):
+    """Yahoo Finance through yfinance: rate limited, retried, every request counted."""
+
+    base_url: str | None = Field(
+        default=None,
+        description=f"Send every request for Yahoo's hosts to this origin (mirror, proxy, the "
+        f"fake Yahoo). Unset: ${YAHOO_URL_ENV}, else Yahoo itself.",
+    )
+    requests_per_second: float = Field(
+        default=5.0, description="Upper bound on Yahoo requests per second in this process."
+    )
+    max_retries: int = Field(
+        default=3, description="Retries of a transient failure (429, 5xx, timeouts)."
+    )
+    backoff_seconds: float = Field(
+        default=1.0, description="First retry delay; doubles each retry, with ±50% jitter."
+    )
+    max_workers: int = Field(default=4, description="Symbols fetched in parallel in one run.")
+
+    def client(self) -> YahooClient:
+        return YahooClient(
+            YahooSettings(
+                base_url=self.base_url or os.environ.get(YAHOO_URL_ENV) or None,
+                requests_per_second=self.requests_per_second,
+                max_retries=self.max_retries,
+                backoff_seconds=self.backoff_seconds,
+                cache_dir=str(settings.yfinance_cache_dir()),
+            )
+        )
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file the assets are stored in."""
+
+    path: str | None = Field(
+        default=None,
+        description="DuckDB file. Unset: $STOCK_PIPELINE_DUCKDB, else data/warehouse.duckdb.",
+    )
+
+    @property
+    def database(self) -> Path:
+        return Path(self.path) if self.path else settings.duckdb_path()
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.database, read_only=read_only) as con:
+            yield con
+
+    def write(
+        self, table: Table, frame: pd.DataFrame, constants: Mapping[str, object] | None = None
+    ) -> int:
+        """Replace the slices ``frame`` holds, in one transaction (``replace_slices``)."""
+        with self.connect() as con:
+            return replace_slices(con, table, frame, constants)
+
+    def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or []).df()

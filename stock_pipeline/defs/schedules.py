@@ -1,0 +1,169 @@
+"""Schedules on the NYSE calendar: the seed's Celery beat timings, made calendar-true.
+
+Crons fire on New York wall-clock times every weekday (``execution_timezone`` keeps 09:30
+at 09:30 across daylight saving); each tick then asks the calendar whether this instant is
+really an open, an hourly bar close or the close, and otherwise skips with the reason
+(holiday name, weekend, early close) shown in the UI. A tick covers every active symbol in
+as few runs as registration order allows; quarantined symbols are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import dagster as dg
+
+from stock_pipeline import settings
+from stock_pipeline.defs.jobs import daily_prices_job, intraday_prices_job, market_open_job
+from stock_pipeline.defs.partitions import TIMEZONE
+from stock_pipeline.defs.run_requests import (
+    history_run_config,
+    intraday_run_config,
+    intraday_slices,
+    run_request,
+)
+from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL
+from stock_pipeline.domain.market_schedule import (
+    TickDecision,
+    decide_close,
+    decide_hourly,
+    decide_open,
+)
+from stock_pipeline.domain.partition_keys import history_key
+from stock_pipeline.services.quarantine import active_symbols
+from stock_pipeline.services.registry import registered_symbols
+from stock_pipeline.services.sync import slice_runs
+
+INTRADAY_INTERVAL = DEFAULT_INTRADAY_INTERVAL
+HISTORY_INTERVAL = "1d"
+ORIGIN = "schedule"
+WEEKDAYS = "1-5"
+# Every hourly bar close on a full day (10:30 … 15:30, 16:00) or an early one (13:00).
+HOURLY_CRONS = [f"30 10-15 * * {WEEKDAYS}", f"0 13 * * {WEEKDAYS}", f"0 16 * * {WEEKDAYS}"]
+OPEN_CRON = f"30 9 * * {WEEKDAYS}"
+CLOSE_CRONS = [f"0 13 * * {WEEKDAYS}", f"0 16 * * {WEEKDAYS}"]
+
+ScheduleResult = dg.SkipReason | list[dg.RunRequest]
+
+
+def tick_instant(context: dg.ScheduleEvaluationContext) -> datetime:
+    """The cron instant being evaluated (the clock when a tick is run by hand)."""
+    return context.scheduled_execution_time or settings.now()
+
+
+def active_or_skip(instance: dg.DagsterInstance) -> tuple[list[str], list[str]] | dg.SkipReason:
+    """Registration order and the active (not quarantined) symbols, or why nothing runs."""
+    order = registered_symbols(instance)
+    if not order:
+        return dg.SkipReason(
+            "no symbols registered: add some with `stock-pipeline symbols add AAPL,MSFT`"
+        )
+    active = active_symbols(instance, order)
+    if not active:
+        return dg.SkipReason(
+            "every registered symbol is quarantined (`stock-pipeline symbols quarantined`)"
+        )
+    return order, active
+
+
+def _intraday_tick(
+    context: dg.ScheduleEvaluationContext,
+    decide: Callable[[datetime], TickDecision],
+    name: str,
+    first_only: list[dg.AssetKey] | None = None,
+) -> ScheduleResult:
+    instant = tick_instant(context)
+    decision = decide(instant)
+    if decision.skip_reason:
+        return dg.SkipReason(decision.skip_reason)
+    symbols = active_or_skip(context.instance)
+    if isinstance(symbols, dg.SkipReason):
+        return symbols
+    order, active = symbols
+    runs = intraday_slices(order, [decision.day], [(s, decision.day) for s in active])
+    return [
+        run_request(
+            run,
+            run_key=f"{name}:{instant.isoformat()}",
+            origin=ORIGIN,
+            run_config=intraday_run_config(INTRADAY_INTERVAL),
+            interval=INTRADAY_INTERVAL,
+            # Later ranges of the open's run only need intraday bars: quotes are fetched once.
+            asset_selection=first_only if i > 0 else None,
+        )
+        for i, run in enumerate(runs)
+    ]
+
+
+@dg.schedule(
+    name="intraday_hourly_schedule",
+    cron_schedule=HOURLY_CRONS,
+    execution_timezone=TIMEZONE,
+    job=intraday_prices_job,
+    description=(
+        "Today's 5-minute bars of every active symbol, each time an hourly bar closes: "
+        "10:30, 11:30 … 15:30 and the 16:00 close (7 runs), or 10:30, 11:30, 12:30 and the "
+        "13:00 close on early-close days (4). The tick at the close is the day's final "
+        "intraday sync. Holidays and weekends are skipped with the reason."
+    ),
+)
+def intraday_hourly_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
+    return _intraday_tick(context, decide_hourly, "intraday_hourly_schedule")
+
+
+@dg.schedule(
+    name="market_open_schedule",
+    cron_schedule=OPEN_CRON,
+    execution_timezone=TIMEZONE,
+    job=market_open_job,
+    description=(
+        "At the 09:30 open of each NYSE session: the latest quote of every registered symbol "
+        "and the first (provisional) intraday sync of today's session. Skipped on holidays."
+    ),
+)
+def market_open_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
+    return _intraday_tick(
+        context, decide_open, "market_open_schedule", first_only=[dg.AssetKey("intraday_prices")]
+    )
+
+
+@dg.schedule(
+    name="market_close_schedule",
+    cron_schedule=CLOSE_CRONS,
+    execution_timezone=TIMEZONE,
+    job=daily_prices_job,
+    description=(
+        "At the close (16:00, or 13:00 on early-close days): the day's daily bar, by "
+        "refreshing the current year's daily_prices partition of every active symbol. The "
+        "final intraday sync at the same instant is intraday_hourly_schedule's last tick."
+    ),
+)
+def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
+    instant = tick_instant(context)
+    decision = decide_close(instant)
+    if decision.skip_reason:
+        return dg.SkipReason(decision.skip_reason)
+    symbols = active_or_skip(context.instance)
+    if isinstance(symbols, dg.SkipReason):
+        return symbols
+    order, active = symbols
+    year = decision.day.year
+    runs = slice_runs([(s, year) for s in active], order, [year], history_key)
+    return [
+        run_request(
+            run,
+            run_key=f"market_close_schedule:{instant.isoformat()}",
+            origin=ORIGIN,
+            run_config=history_run_config(HISTORY_INTERVAL),
+            interval=HISTORY_INTERVAL,
+        )
+        for run in runs
+    ]
+
+
+SCHEDULES: list[dg.ScheduleDefinition] = [
+    intraday_hourly_schedule,
+    market_open_schedule,
+    market_close_schedule,
+]

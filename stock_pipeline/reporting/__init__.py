@@ -1,0 +1,4 @@
+"""What people read: per-symbol status, deployment health, charts and tables of bars.
+
+Imports ``domain``, ``settings``, ``warehouse`` and ``services``; never ``defs``.
+"""

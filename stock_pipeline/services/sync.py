@@ -1,0 +1,293 @@
+"""Planning and running syncs through Dagster: the seed's management commands, as runs.
+
+A sync names symbols, an interval and dates; it becomes the partitions still to fetch
+(complete ones are skipped unless forced), then as few Dagster runs as ranges allow, each
+recorded on the instance so it shows in the UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dagster as dg
+
+from stock_pipeline import settings
+from stock_pipeline.defs.partitions import trading_days
+from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
+from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
+from stock_pipeline.domain.partition_keys import history_key, intraday_key
+from stock_pipeline.domain.planning import (
+    check_lookback,
+    cover_with_rectangles,
+    plan_intraday_windows,
+)
+from stock_pipeline.domain.trading_calendar import (
+    NEW_YORK,
+    expected_bar_count,
+    latest_session,
+    sessions_between,
+)
+from stock_pipeline.services.registry import registered_symbols
+from stock_pipeline.services.run_report import RunReport, read_run_report
+from stock_pipeline.warehouse.completeness import slice_states
+from stock_pipeline.warehouse.tables import connect
+
+INTERVAL_TAG = "stock_pipeline/interval"
+ORIGIN_TAG = "stock_pipeline/origin"
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+ONE_OFF_REQUESTS = 2  # cookie and crumb, once per run process
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunSlice:
+    """One Dagster run: a rectangle of partitions given by its first and last key."""
+
+    first_key: str
+    last_key: str
+    keys: tuple[str, ...]
+
+    def tags(self) -> dict[str, str]:
+        if self.first_key == self.last_key:
+            return {"dagster/partition": self.first_key}
+        return {RANGE_START: self.first_key, RANGE_END: self.last_key}
+
+
+@dataclass
+class SyncPlan:
+    asset: str  # intraday_prices or daily_prices
+    job: str
+    interval: str
+    symbols: list[str]
+    todo: list[str]
+    skipped: list[str]
+    runs: list[RunSlice]
+    expected_bars: int | None
+    price_requests: int
+    run_config: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> list[str]:
+        lines = [
+            f"{self.asset} at {self.interval}: {len(self.todo)} partition(s) to fetch for "
+            f"{len(self.symbols)} symbol(s), {len(self.skipped)} already complete (skipped)",
+            f"Dagster runs: {len(self.runs)}; Yahoo price requests: {self.price_requests} "
+            f"(+ about {ONE_OFF_REQUESTS} cookie/crumb per run and one timezone look-up per "
+            f"symbol new to this machine)",
+        ]
+        if self.expected_bars is not None:
+            lines.append(f"bars expected from the NYSE calendar: {self.expected_bars}")
+        for run in self.runs:
+            lines.append(f"  run: {run.first_key} … {run.last_key} ({len(run.keys)} partitions)")
+        return lines
+
+
+def slice_runs(
+    cells: Sequence[tuple[str, T]],
+    symbol_order: Sequence[str],
+    dates: Sequence[T],
+    key: Callable[[str, T], str],
+    batch_size: int | None = None,
+) -> list[RunSlice]:
+    """Cover (symbol, date) partitions with as few key-range runs as Dagster allows.
+
+    ``symbol_order`` is the registration order (Dagster's order for ranges over dynamic
+    partitions); ``dates`` are consecutive in the date dimension.
+    """
+    sym_pos = {s: i for i, s in enumerate(symbol_order)}
+    date_pos = {d: i for i, d in enumerate(dates)}
+    rects = cover_with_rectangles([(sym_pos[s], date_pos[d]) for s, d in cells], batch_size)
+    return [
+        RunSlice(
+            key(symbol_order[r.first_symbol], dates[r.first_date]),
+            key(symbol_order[r.last_symbol], dates[r.last_date]),
+            tuple(
+                key(symbol_order[i], dates[j])
+                for i in range(r.first_symbol, r.last_symbol + 1)
+                for j in range(r.first_date, r.last_date + 1)
+            ),
+        )
+        for r in rects
+    ]
+
+
+def resolve_symbols(
+    instance: dg.DagsterInstance, symbols: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """Requested symbols in registration order, and that order itself."""
+    registered = registered_symbols(instance)
+    if not registered:
+        raise InvalidSymbolError(
+            "no symbols are registered: add some with `stock-pipeline symbols add AAPL,MSFT`"
+        )
+    if symbols is None:
+        return registered, registered
+    unknown = [s for s in symbols if s not in registered]
+    if unknown:
+        raise InvalidSymbolError(
+            f"not registered: {', '.join(unknown)}; add them first with "
+            f"`stock-pipeline symbols add {','.join(unknown)}`"
+        )
+    wanted = set(symbols)
+    return [s for s in registered if s in wanted], registered
+
+
+def intraday_days(start: date | None, end: date | None, interval: str, now: datetime) -> list[date]:
+    """Trading days of a sync: start..end (end defaults to the latest session), checked
+    against the calendar, the intraday partition window and Yahoo's lookback."""
+    latest = latest_session(now)
+    if start is None:
+        start = end or latest
+    end = end or latest
+    if start > end:
+        raise InvalidDateRangeError(f"start date {start} is after end date {end}")
+    today = now.astimezone(NEW_YORK).date()
+    if start > today:
+        raise InvalidDateRangeError(f"{start} is in the future; the latest session is {latest}")
+    days = sessions_between(start, min(end, today))
+    if not days:
+        raise InvalidDateRangeError(
+            f"no NYSE trading day between {start} and {end} (weekend or holiday); the latest "
+            f"session is {latest}"
+        )
+    first_partition = trading_days.start.date()
+    if days[0] < first_partition:
+        raise InvalidDateRangeError(
+            f"{days[0]} is before the first intraday partition ({first_partition}); intraday "
+            f"partitions cover a rolling window of recent sessions, use sync-historical for "
+            f"older daily bars"
+        )
+    check_lookback(days[0], interval, now)
+    return days
+
+
+def plan_intraday(
+    instance: dg.DagsterInstance,
+    database: Path,
+    symbols: Sequence[str] | None,
+    interval: str,
+    days: Sequence[date],
+    force: bool,
+    batch_size: int | None = None,
+) -> SyncPlan:
+    interval = intraday_spec(interval).interval
+    chosen, order = resolve_symbols(instance, symbols)
+    if force or not database.exists():
+        todo_cells = [(s, d) for s in chosen for d in days]
+        skipped: list[str] = []
+    else:
+        with connect(database, read_only=True) as con:
+            states = slice_states(con, chosen, list(days), interval)
+        todo_cells = [(st.symbol, st.day) for st in states if not st.complete]
+        skipped = [intraday_key(st.symbol, st.day) for st in states if st.complete]
+    runs = slice_runs(todo_cells, order, list(days), intraday_key, batch_size)
+    windows = plan_intraday_windows(todo_cells, interval)
+    return SyncPlan(
+        asset="intraday_prices",
+        job="intraday_prices_job",
+        interval=interval,
+        symbols=chosen,
+        todo=[intraday_key(s, d) for s, d in todo_cells],
+        skipped=skipped,
+        runs=runs,
+        expected_bars=sum(expected_bar_count(d, interval) for _, d in todo_cells),
+        price_requests=len(windows),
+        run_config={"ops": {"intraday_prices": {"config": {"interval": interval}}}},
+    )
+
+
+def history_years(
+    period: str | None, start: date | None, end: date | None, today: date
+) -> list[int]:
+    if period is not None and (start or end):
+        raise InvalidDateRangeError("give either --period or --start-date/--end-date, not both")
+    if period is not None:
+        back = {"1y": 1, "2y": 2, "5y": 5, "max": today.year - 1980}[period]
+        return list(range(today.year - back, today.year + 1))
+    if start is None or end is None:
+        raise InvalidDateRangeError(
+            "give --period (1y 2y 5y max) or both --start-date and --end-date"
+        )
+    if start > end:
+        raise InvalidDateRangeError(f"start date {start} is after end date {end}")
+    if start > today:
+        raise InvalidDateRangeError(f"{start} is in the future")
+    return list(range(max(start.year, 1980), min(end, today).year + 1))
+
+
+def plan_history(
+    instance: dg.DagsterInstance,
+    database: Path,
+    symbols: Sequence[str] | None,
+    interval: str,
+    years: Sequence[int],
+    force: bool,
+    batch_size: int | None = None,
+    today: date | None = None,
+) -> SyncPlan:
+    interval = normalize_history_interval(interval)
+    today = today or settings.now().date()
+    chosen, order = resolve_symbols(instance, symbols)
+    done: set[tuple[str, int]] = set()
+    if not force and database.exists():
+        with connect(database, read_only=True) as con:
+            rows = con.execute(
+                "SELECT DISTINCT symbol, year FROM daily_prices WHERE interval = ? AND year < ?",
+                [interval, today.year],
+            ).fetchall()
+        done = {(s, int(y)) for s, y in rows}
+    todo_cells = [(s, y) for s in chosen for y in years if (s, y) not in done]
+    skipped = [history_key(s, y) for s in chosen for y in years if (s, y) in done]
+    runs = slice_runs(todo_cells, order, list(years), history_key, batch_size)
+    return SyncPlan(
+        asset="daily_prices",
+        job="daily_prices_job",
+        interval=interval,
+        symbols=chosen,
+        todo=[history_key(s, y) for s, y in todo_cells],
+        skipped=skipped,
+        runs=runs,
+        expected_bars=None,
+        price_requests=sum(len({k.split("|")[1] for k in run.keys}) for run in runs),
+        run_config={"ops": {"daily_prices": {"config": {"interval": interval}}}},
+    )
+
+
+QUIET_CONSOLE = {"console": {"config": {"log_level": "WARNING"}}}
+
+
+def run_config_with(plan: SyncPlan, yahoo: dict[str, Any] | None) -> dict[str, Any]:
+    """The plan's run config; the console shows warnings only (the UI keeps every log)."""
+    config: dict[str, Any] = {**plan.run_config, "loggers": QUIET_CONSOLE}
+    if yahoo:
+        config["resources"] = {"yahoo": {"config": yahoo}}
+    return config
+
+
+def execute_plan(
+    instance: dg.DagsterInstance,
+    plan: SyncPlan,
+    defs: dg.Definitions,
+    yahoo: dict[str, Any] | None = None,
+    on_run: Callable[[RunSlice, RunReport], None] | None = None,
+    origin: str = "cli",
+) -> list[RunReport]:
+    """Run each slice of the plan in this process, recorded on the instance."""
+    job = defs.resolve_job_def(plan.job)
+    reports = []
+    for run in plan.runs:
+        result = job.execute_in_process(
+            instance=instance,
+            run_config=run_config_with(plan, yahoo),
+            raise_on_error=False,
+            tags={**run.tags(), INTERVAL_TAG: plan.interval, ORIGIN_TAG: origin},
+        )
+        report = read_run_report(instance, result.run_id)
+        reports.append(report)
+        if on_run:
+            on_run(run, report)
+    return reports

@@ -1,0 +1,88 @@
+"""The warehouse lock across real processes: writers queue, readers share, nobody fails."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from stock_pipeline.warehouse.lock import WarehouseLockTimeout, lock_path, warehouse_lock
+from stock_pipeline.warehouse.tables import connect
+from stock_pipeline_tests.processes import hold_warehouse
+
+HOLD = 2.0
+
+
+def holding(database: Path, read_only: bool) -> multiprocessing.process.BaseProcess:
+    """Another process holding a connection to ``database`` for HOLD seconds."""
+    spawn = multiprocessing.get_context("spawn")
+    opened = spawn.Event()
+    child = spawn.Process(target=hold_warehouse, args=(str(database), read_only, HOLD, opened))
+    child.start()
+    assert opened.wait(timeout=60), "the holding process never opened the warehouse"
+    return child
+
+
+@pytest.fixture
+def database(duckdb_file: Path) -> Path:
+    with connect(duckdb_file) as con:  # create the file and its tables
+        con.execute("SELECT 1")
+    return duckdb_file
+
+
+def test_a_second_process_waits_for_the_writer_instead_of_failing(database: Path) -> None:
+    child = holding(database, read_only=False)
+    try:
+        # What DuckDB alone does meanwhile: refuse the other process outright.
+        with pytest.raises(duckdb.IOException, match="lock"):
+            duckdb.connect(str(database), read_only=True)
+        started = time.monotonic()
+        with connect(database) as con:
+            waited = time.monotonic() - started
+            assert con.execute("SELECT count(*) FROM intraday_prices").fetchone() == (0,)
+    finally:
+        child.join(timeout=30)
+    assert waited >= HOLD / 4
+    assert child.exitcode == 0
+
+
+def test_readers_share_the_warehouse(database: Path) -> None:
+    child = holding(database, read_only=True)
+    try:
+        started = time.monotonic()
+        with connect(database, read_only=True) as con:
+            con.execute("SELECT count(*) FROM intraday_prices")
+        assert time.monotonic() - started < HOLD / 2
+    finally:
+        child.join(timeout=30)
+
+
+def test_waiting_gives_up_with_a_clear_error(database: Path) -> None:
+    child = holding(database, read_only=False)
+    try:
+        with (
+            pytest.raises(WarehouseLockTimeout, match="another stock_pipeline process"),
+            connect(database, read_only=True, wait_seconds=0.2),
+        ):
+            pass
+    finally:
+        child.join(timeout=30)
+
+
+def test_the_lock_is_reentrant_within_a_thread_but_never_upgraded(tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    with (
+        warehouse_lock(database, exclusive=True, wait_seconds=1),
+        warehouse_lock(database, exclusive=False, wait_seconds=1),
+    ):
+        pass
+    with (
+        warehouse_lock(database, exclusive=False, wait_seconds=1),
+        pytest.raises(RuntimeError, match="read-write connection was opened inside"),
+        warehouse_lock(database, exclusive=True, wait_seconds=1),
+    ):
+        pass
+    assert lock_path(database).name == "w.duckdb.lock"
