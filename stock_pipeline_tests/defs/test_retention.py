@@ -10,14 +10,12 @@ from stock_pipeline.definitions import defs
 from stock_pipeline.defs.assets.prices import intraday_prices
 from stock_pipeline.defs.checks import intraday_prices_checks
 from stock_pipeline.defs.retention import (
-    KEEP_DAYS_ENV,
     RETENTION_TAG,
     delete_intraday_before,
     intraday_retention_schedule,
-    keep_days,
-    retained_since,
 )
 from stock_pipeline.domain.verdicts import OHLC_SANE
+from stock_pipeline.settings.automation import KEEP_DAYS_ENV, keep_days, retained_since
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
 from stock_pipeline_tests.conftest import bars
 from stock_pipeline_tests.pipeline import Pipeline

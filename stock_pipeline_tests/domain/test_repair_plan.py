@@ -5,35 +5,34 @@ from pathlib import Path
 
 import pytest
 
-from stock_pipeline.domain.repair_plan import (
-    closed_sessions,
-    gaps,
-    lookback_sessions,
-    read_symbol_file,
-)
+from stock_pipeline.domain.repair_plan import closed_sessions, gaps, lookback_sessions
+from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import sessions_between
-from stock_pipeline.warehouse.completeness import SliceState
+from stock_pipeline.settings.automation import read_symbol_file
 
 EVERY_DAY = sessions_between(date(2026, 1, 2), date(2026, 12, 31))
 
 
-def test_lookback_stops_a_day_inside_yahoo_s_limit_and_at_sessions_that_opened(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("STOCK_PIPELINE_INTRADAY_RETENTION_DAYS", "1000")  # Yahoo binds first
+LONG_AGO = date(2020, 1, 1)  # retention keeps everything: Yahoo's lookback binds first
+KEPT_30_DAYS = date(2026, 10, 25)
+
+
+def test_lookback_stops_a_day_inside_yahoo_s_limit_and_at_sessions_that_opened() -> None:
     morning = datetime(2026, 11, 24, 14, tzinfo=UTC)  # 09:00 New York: not open yet
-    days = lookback_sessions(morning, "5m", EVERY_DAY)
+    days = lookback_sessions(morning, "5m", EVERY_DAY, LONG_AGO)
     assert days[-1] == date(2026, 11, 23)
     assert days[0] == date(2026, 9, 28)  # 60 days back, plus a day of margin: 09-26 14:00Z
-    assert lookback_sessions(morning, "60m", EVERY_DAY)[0] == date(2026, 1, 2)  # 730 days
+    assert lookback_sessions(morning, "60m", EVERY_DAY, LONG_AGO)[0] == date(2026, 1, 2)  # 730 days
     only_partitions = [d for d in EVERY_DAY if d >= date(2026, 11, 1)]
-    assert lookback_sessions(morning, "5m", only_partitions)[0] == date(2026, 11, 2)
+    assert lookback_sessions(morning, "5m", only_partitions, LONG_AGO)[0] == date(2026, 11, 2)
 
 
 def test_lookback_stops_where_retention_deletes() -> None:
     morning = datetime(2026, 11, 24, 14, tzinfo=UTC)
-    assert lookback_sessions(morning, "5m", EVERY_DAY)[0] == date(2026, 10, 26)  # 30 days
-    assert lookback_sessions(morning, "60m", EVERY_DAY)[0] == date(2026, 10, 26)
+    assert lookback_sessions(morning, "5m", EVERY_DAY, KEPT_30_DAYS)[0] == date(
+        2026, 10, 26
+    )  # 30 days
+    assert lookback_sessions(morning, "60m", EVERY_DAY, KEPT_30_DAYS)[0] == date(2026, 10, 26)
 
 
 def test_a_session_counts_as_closed_fifteen_minutes_after_its_close() -> None:

@@ -21,8 +21,6 @@ from stock_pipeline.domain.failures import all_transient
 from stock_pipeline.warehouse.tables import Table
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 
-INTERVAL_TAG = "stock_pipeline/interval"
-
 
 def partition_metadata(outcome: PartitionOutcome, extra: Mapping[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {
