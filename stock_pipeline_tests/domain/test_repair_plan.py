@@ -1,14 +1,10 @@
 """What the sensors fetch: the lookback window, closed sessions, gaps, the symbol file."""
 
 from datetime import UTC, date, datetime
-from pathlib import Path
-
-import pytest
 
 from stock_pipeline.domain.repair_plan import closed_sessions, gaps, lookback_sessions
 from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import sessions_between
-from stock_pipeline.settings.automation import read_symbol_file
 
 EVERY_DAY = sessions_between(date(2026, 1, 2), date(2026, 12, 31))
 
@@ -53,11 +49,3 @@ def test_gaps_are_missing_or_provisional_newest_first_and_bounded() -> None:
     order = ["AAPL", "MSFT", "IBM"]
     assert gaps(states, order, {("IBM", d2)}, 10) == [("AAPL", d1), ("MSFT", d1)]
     assert gaps(states, order, set(), 1) == [("IBM", d2)]
-
-
-def test_the_symbol_file_reads_comments_case_and_duplicates(tmp_path: Path) -> None:
-    listing = tmp_path / "symbols.txt"
-    listing.write_text("# tech\naapl\nMSFT  # again below\n\nmsft\nBRK-B\n")
-    assert read_symbol_file(listing) == ["AAPL", "MSFT", "BRK-B"]
-    with pytest.raises(FileNotFoundError, match="STOCK_PIPELINE_SYMBOLS_FILE"):
-        read_symbol_file(tmp_path / "absent.txt")

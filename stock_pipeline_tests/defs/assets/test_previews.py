@@ -17,8 +17,8 @@ from stock_pipeline.defs.assets.previews import (
 )
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 DAYS = [date(2026, 11, 23), date(2026, 11, 24)]
 DATA_URI = "data:image/png;base64,"
