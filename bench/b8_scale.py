@@ -351,7 +351,7 @@ def run(params: Params) -> list[Result]:
                 + (
                     f"at {s}: {now_small['seconds']:.1f} s now vs {before['seconds']:.1f} s with "
                     f"per-partition checks ({before['check_execution_rows']} planned check rows)"
-                    if before
+                    if before and now_small
                     else ""
                 )
             ],
