@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from stock_pipeline import settings
+from stock_pipeline.cli.progress_view import choose_mode, execute_with_progress
 from stock_pipeline.defs.resources import YAHOO_URL_ENV, YahooFinanceResource
 from stock_pipeline.domain.trading_calendar import latest_session, sessions_back
 from stock_pipeline.fake_yahoo import FakeYahoo, FakeYahooConfig
@@ -16,7 +17,6 @@ from stock_pipeline.services.sync import (
     QUIET_CONSOLE,
     RunSlice,
     SyncPlan,
-    execute_plan,
     plan_history,
     plan_intraday,
 )
@@ -56,7 +56,8 @@ def run_demo(symbols: Sequence[str], days: int, echo: Callable[[str], None]) -> 
 
         for plan in plans:
             echo(plan.describe()[0])
-            for report in execute_plan(instance, plan, defs, on_run=show):
+            mode = choose_mode(quiet=False)
+            for report in execute_with_progress(instance, plan, defs, None, show, mode):
                 ok = ok and report.succeeded
         current = defs.resolve_job_def("current_prices_job").execute_in_process(
             instance=instance, raise_on_error=False, run_config={"loggers": QUIET_CONSOLE}

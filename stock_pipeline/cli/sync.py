@@ -125,7 +125,6 @@ def _run_plan(
 ) -> None:
     from stock_pipeline.definitions import defs
     from stock_pipeline.services.instance import get_instance
-    from stock_pipeline.services.sync import execute_plan
 
     if dry_run or not quiet:
         for line in plan.describe():
@@ -141,6 +140,7 @@ def _run_plan(
 
         submit_in_background(plan, yahoo_overrides(delay))
         return
+    from stock_pipeline.cli.progress_view import choose_mode, execute_with_progress
     from stock_pipeline.services.sync_progress import SyncTally
 
     tally = SyncTally.for_plan(plan)
@@ -160,7 +160,9 @@ def _run_plan(
                 click.echo(f"    {report.failure.splitlines()[0]}")
             click.echo(tally.progress_line(time.monotonic() - started))
 
-    reports = execute_plan(get_instance(), plan, defs, yahoo_overrides(delay), progress)
+    reports = execute_with_progress(
+        get_instance(), plan, defs, yahoo_overrides(delay), progress, choose_mode(quiet)
+    )
     elapsed = time.monotonic() - started
     if not quiet:
         for line in tally.table():
