@@ -11,19 +11,19 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from stock_pipeline.domain.progress import SyncProgress
 
 if TYPE_CHECKING:
-    import dagster as dg
-
+    from stock_pipeline.services.run_progress import PlanProgress
     from stock_pipeline.services.run_report import RunReport
     from stock_pipeline.services.sync import RunSlice, SyncPlan
 
@@ -64,23 +64,42 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def figures(p: SyncProgress) -> str:
-    """The figures beside the bar, and in a plain line."""
-    rate = f"{p.rate:.1f}/s" if p.rate is not None else "-/s"
-    limit = f", limit {p.requests_per_second:g} req/s" if p.requests_per_second else ""
+def _rate(p: SyncProgress) -> str:
+    return f"{p.rate:.1f} partitions/s" if p.rate is not None else "- partitions/s"
+
+
+def _eta(p: SyncProgress) -> str:
     fetched = p.partitions_total and p.partitions_done >= p.partitions_total
-    eta = "storing" if fetched and not p.finished else f"ETA {format_duration(p.eta_seconds)}"
+    if fetched and not p.finished:
+        return "storing"
+    return f"ETA {format_duration(p.eta_seconds)}"
+
+
+def figures(p: SyncProgress) -> str:
+    """Symbols, rows, requests, failures and the rate limit (the bar's second line)."""
+    limit = f", limit {p.requests_per_second:g} req/s" if p.requests_per_second else ""
     return (
         f"{p.symbols_done}/{p.symbols_total} symbols, {p.rows:,} rows, "
-        f"{p.requests} Yahoo requests, {p.failed} failed, {rate}, {eta}{limit}"
+        f"{p.requests} Yahoo requests, {p.failed} failed{limit}"
     )
 
 
 def progress_line(p: SyncProgress) -> str:
+    """One plain line: everything the bar shows."""
     return (
         f"  live: {p.partitions_done}/{p.partitions_total} partitions, {figures(p)}, "
-        f"elapsed {format_duration(p.elapsed)}"
+        f"{_rate(p)}, {_eta(p)}, elapsed {format_duration(p.elapsed)}"
     )
+
+
+class _BarWithFigures(Progress):
+    """The bar on one line, the figures under it (a terminal of 80 columns holds both)."""
+
+    figures = "starting"
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        yield Text(f"  {self.figures}")
 
 
 class ProgressView:
@@ -90,7 +109,7 @@ class ProgressView:
         self.mode = mode
         self.title = title
         self.line_every = line_seconds() if line_every is None else line_every
-        self._bar: Progress | None = None
+        self._bar: _BarWithFigures | None = None
         self._task: Any = None
         self._last_line = 0.0
         self._last_text = ""
@@ -98,16 +117,16 @@ class ProgressView:
 
     def __enter__(self) -> ProgressView:
         if self.mode == "bar":
-            self._bar = Progress(
+            self._bar = _BarWithFigures(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("partitions, {task.fields[figures]}"),
+                TextColumn("partitions  {task.fields[rate]}  {task.fields[eta]}"),
                 console=Console(file=sys.stdout),
                 refresh_per_second=4,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task(self.title, total=None, figures="starting")
+            self._task = self._bar.add_task(self.title, total=None, rate="", eta="")
         self._last_line = time.monotonic()
         return self
 
@@ -116,14 +135,23 @@ class ProgressView:
             self._bar.__exit__(None, None, None)
             self._bar = None
 
+    def echo(self, text: str) -> None:
+        """A line of output above the bar (or plain, without one)."""
+        if self._bar is not None:
+            self._bar.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(text)
+
     def update(self, p: SyncProgress, force_line: bool = False) -> None:
         with self._lock:
             if self._bar is not None:
+                self._bar.figures = figures(p)
                 self._bar.update(
                     self._task,
                     completed=p.partitions_done,
                     total=p.partitions_total or None,
-                    figures=figures(p),
+                    rate=_rate(p),
+                    eta=_eta(p),
                 )
             elif self.mode == "lines":
                 now = time.monotonic()
@@ -164,29 +192,33 @@ def polling(
             view.update(snapshot, force_line=True)
 
 
-def execute_with_progress(
-    instance: dg.DagsterInstance,
-    plan: SyncPlan,
-    defs: dg.Definitions,
-    yahoo: dict[str, Any] | None,
-    on_run: Callable[[RunSlice, RunReport], None],
-    mode: Mode,
-) -> list[RunReport]:
-    """``execute_plan`` with the plan's live progress shown while its runs execute."""
+class PlanWatch:
+    """A foreground sync's runs, watched: what ``execute_plan`` calls, and the view."""
+
+    def __init__(self, watched: PlanProgress, view: ProgressView) -> None:
+        self.watched = watched
+        self.view = view
+
+    def started(self, run: RunSlice, run_id: str) -> None:
+        self.watched.started(run_id)
+
+    def finished(self, run: RunSlice, report: RunReport) -> None:
+        self.watched.finished()
+
+    def echo(self, text: str) -> None:
+        self.view.echo(text)
+
+
+@contextmanager
+def watching_plan(plan: SyncPlan, yahoo: dict[str, Any] | None, mode: Mode) -> Iterator[PlanWatch]:
+    """Show the plan's live progress while the block executes its runs."""
     from stock_pipeline.defs.resources import YahooFinanceResource
     from stock_pipeline.services.run_progress import PlanProgress
-    from stock_pipeline.services.sync import execute_plan
 
     rate = (yahoo or {}).get("requests_per_second") or YahooFinanceResource().requests_per_second
     watched = PlanProgress(plan.asset, plan.interval, [run.keys for run in plan.runs], rate)
-
-    def started(run: RunSlice, run_id: str) -> None:
-        watched.started(run_id)
-
-    def finished(run: RunSlice, report: RunReport) -> None:
-        watched.finished()
-        on_run(run, report)
-
-    title = f"{plan.asset} {plan.interval}"
-    with ProgressView(mode, title) as view, polling(watched.snapshot, view):
-        return execute_plan(instance, plan, defs, yahoo, finished, on_start=started)
+    with (
+        ProgressView(mode, f"{plan.asset} {plan.interval}") as view,
+        polling(watched.snapshot, view),
+    ):
+        yield PlanWatch(watched, view)

@@ -223,13 +223,14 @@ class ProgressTracker:
         rows per good partition, the reason per failed one, the requests it took."""
         began = self._clock()
         with self._lock:
-            done = added = failed = 0
+            done = added = failed = new_rows = 0
             for key in [*rows, *failures]:
                 if key not in self._keys or key in self._done:
                     continue
                 self._done.add(key)
                 done += 1
                 failed += key in failures
+                new_rows += rows.get(key, 0)
                 symbol = symbol_of_key(key)
                 self._left[symbol] -= 1
                 if self._left[symbol] == 0:
@@ -241,7 +242,7 @@ class ProgressTracker:
                 partitions_done=s.partitions_done + done,
                 symbols_done=s.symbols_done + added,
                 failed=s.failed + failed,
-                rows=s.rows + sum(n for k, n in rows.items() if k in self._keys),
+                rows=s.rows + new_rows,
                 requests=s.requests + requests,
                 price_requests_done=s.price_requests_done + windows,
                 last_failure=f"{last[0]}: {last[1]}" if last else s.last_failure,

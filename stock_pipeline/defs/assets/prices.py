@@ -65,7 +65,7 @@ def _progress(
     """The run's live progress, published to a file (``services.run_progress``): readers
     follow the run without a Dagster event per partition."""
     return run_tracker(
-        context.run_id,
+        context.run.run_id,
         context.partition_keys,
         context.asset_key.to_user_string(),
         interval,
