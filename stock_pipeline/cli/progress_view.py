@@ -75,8 +75,13 @@ def _eta(p: SyncProgress) -> str:
     return f"ETA {format_duration(p.eta_seconds)}"
 
 
+WAITING = "waiting for the run to start fetching"
+
+
 def figures(p: SyncProgress) -> str:
     """Symbols, rows, requests, failures and the rate limit (the bar's second line)."""
+    if not p.partitions_total and not p.finished:
+        return WAITING
     limit = f", limit {p.requests_per_second:g} req/s" if p.requests_per_second else ""
     return (
         f"{p.symbols_done}/{p.symbols_total} symbols, {p.rows:,} rows, "
@@ -86,6 +91,8 @@ def figures(p: SyncProgress) -> str:
 
 def progress_line(p: SyncProgress) -> str:
     """One plain line: everything the bar shows."""
+    if not p.partitions_total and not p.finished:
+        return f"  live: {WAITING}"
     return (
         f"  live: {p.partitions_done}/{p.partitions_total} partitions, {figures(p)}, "
         f"{_rate(p)}, {_eta(p)}, elapsed {format_duration(p.elapsed)}"
