@@ -26,6 +26,7 @@ from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.services.run_report import RunReport
 from stock_pipeline.services.sync import RunSlice, execute_plan, plan_intraday
 
+
 def live_line(line: str) -> bool:
     return re.match(r"  live: \d+/\d+ partitions", line) is not None
 
