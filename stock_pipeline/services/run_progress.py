@@ -179,6 +179,9 @@ class PlanProgress:
         self._run_ids.append(run_id)
 
     def finished(self) -> None:
+        """The oldest unfinished run ended: its file is read once more, then kept."""
+        if self._finished < len(self._run_ids):
+            self._last.pop(self._run_ids[self._finished], None)
         self._finished += 1
 
     def snapshot(self) -> SyncProgress:

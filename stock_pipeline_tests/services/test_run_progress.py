@@ -92,9 +92,10 @@ def test_a_plan_shows_queued_runs_totals_and_started_runs_files() -> None:
     watched.started("p1")
     tracker = run_tracker("p1", KEYS[:2], "intraday_prices", "5m", 5.0)
     assert tracker is not None
+    assert watched.snapshot().partitions_done == 0  # read while the run fetches
     tracker.window(dict.fromkeys(KEYS[:2], 78), {}, requests=1)
     tracker.finish_fetch()
-    watched.finished()
+    watched.finished()  # the run's last snapshot is read again, not the one seen before
     middle = watched.snapshot()
     assert (middle.partitions_done, middle.rows, middle.runs_finished) == (2, 156, 1)
     assert not middle.finished
