@@ -17,6 +17,14 @@ uv sync --frozen --quiet
 case "${1:-demo}" in
   test)
     shift
+    # The authenticated-UI test runs Debian's nginx (deploy/nginx) and openssl; installing
+    # nginx also enables its default site on a machine with systemd (systemctl disable --now
+    # nginx if unwanted). Needs root or sudo, as .ci/run does.
+    if [ ! -x /usr/sbin/nginx ] || ! command -v openssl >/dev/null 2>&1; then
+      echo "installing nginx and openssl"
+      sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+      $sudo apt-get update -q && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx openssl
+    fi
     exec uv run --frozen pytest "$@"
     ;;
   bench)
