@@ -75,9 +75,7 @@ def test_dg_list_defs_lists_every_definition(tmp_path: Path) -> None:
     assert {j["name"] for j in listed["jobs"]} == {
         job.name for job in repository.get_all_jobs() if not job.name.startswith("__")
     }
-    assert {s["name"] for s in listed["schedules"]} == {
-        s.name for s in repository.schedule_defs
-    }
+    assert {s["name"] for s in listed["schedules"]} == {s.name for s in repository.schedule_defs}
     assert {s["name"] for s in listed["sensors"]} == {s.name for s in repository.sensor_defs}
     assert listed["schedules"] and listed["sensors"] and listed["asset_checks"]
 
