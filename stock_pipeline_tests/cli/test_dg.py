@@ -25,7 +25,7 @@ from stock_pipeline.definitions import defs
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.tables import connect
-from stock_pipeline_tests.dagster_processes import (
+from stock_pipeline_tests.support.dagster_processes import (
     BIN,
     DagsterProcesses,
     free_port,

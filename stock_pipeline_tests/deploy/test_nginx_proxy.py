@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from stock_pipeline.settings import PROJECT_DIR
-from stock_pipeline_tests.dagster_processes import BIN, free_port, prepare_home, wait_for
+from stock_pipeline_tests.support.dagster_processes import BIN, free_port, prepare_home, wait_for
 
 SITE = PROJECT_DIR / "deploy" / "nginx" / "stock-pipeline.conf"
 USER, PASSWORD = "alice", "correct horse"
