@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster
 import pytest
 
 from stock_pipeline.settings import PROJECT_DIR
@@ -233,7 +234,7 @@ def test_the_ui_answers_through_nginx_only_with_the_right_credentials(tmp_path: 
         assert proxy.post_graphql(query, auth=("mallory", PASSWORD))[0] == 401
         status, answer = proxy.post_graphql(query, auth=(USER, PASSWORD))
         assert status == 200
-        assert answer["data"]["version"]  # the webserver's Dagster version
+        assert answer["data"]["version"] == dagster.__version__
         assert websocket_handshake(proxy, (USER, PASSWORD)) == "HTTP/1.1 101 Switching Protocols"
 
         redirect = urllib.request.Request(f"{proxy.http_url}/graphql")
