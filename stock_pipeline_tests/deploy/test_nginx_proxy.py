@@ -2,7 +2,7 @@
 
 The test renders deploy/nginx/stock-pipeline.conf with only its machine-specific values
 swapped (ports, certificate, htpasswd path), so what it proves holds for the file users copy.
-nginx and openssl are Debian packages that `.ci/run` and `./run.sh test` install.
+nginx and openssl are Debian packages that `./run.sh test` (so `.ci/run`) installs if missing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster
 import pytest
@@ -55,7 +56,7 @@ class Proxy:
     http_url: str
     context: ssl.SSLContext
 
-    def post_graphql(self, query: str, auth: tuple[str, str] | None) -> tuple[int, dict]:
+    def post_graphql(self, query: str, auth: tuple[str, str] | None) -> tuple[int, dict[str, Any]]:
         headers = {"Content-Type": "application/json"}
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -70,6 +71,14 @@ class Proxy:
                 return answer.status, json.loads(answer.read())
         except urllib.error.HTTPError as error:
             return error.code, {}
+
+
+def two_free_ports() -> tuple[int, int]:
+    """Two distinct loopback ports: HTTPS and the plain-HTTP redirect."""
+    first, second = free_port(), free_port()
+    while second == first:
+        second = free_port()
+    return first, second
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
@@ -137,7 +146,7 @@ def nginx(directory: Path, upstream_port: int) -> Iterator[Proxy]:
     cert, key = self_signed_certificate(directory)
     htpasswd = directory / "htpasswd"
     htpasswd.write_text(htpasswd_line(USER, PASSWORD))
-    https_port, http_port = free_port(), free_port()
+    https_port, http_port = two_free_ports()
     site = render(
         SITE.read_text(),
         {
