@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
+from stock_pipeline.domain.partition_keys import symbol_of
+
 Phase = Literal["queued", "fetching", "storing"]
 PUBLISH_EVERY_SECONDS = 0.5
 
 
 def symbol_of_key(key: str) -> str:
-    """The symbol of a partition key (``2026-11-25|AAPL``, ``2026|AAPL``)."""
-    return key.rpartition("|")[2]
+    """The symbol a partition is counted under (the key itself when it names none)."""
+    return symbol_of(key) or key
 
 
 @dataclass(frozen=True)
