@@ -42,6 +42,7 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("bench.fake_timing", ("F2",)),
+    ("bench.p1_progress_channel", ("P1",)),
 ]
 
 

@@ -17,6 +17,7 @@ from bench import (
     b7_rate_limit,
     b8_scale,
     fake_timing,
+    p1_progress_channel,
 )
 from bench.harness import Result, format_table
 
@@ -143,3 +144,14 @@ def test_b8_check_bookkeeping_is_per_run_and_the_asset_page_is_measured() -> Non
     assert plan["dry_run_partitions"] < params.run_symbols  # the stored session is skipped
     assert plan["sensor_run_requests"] >= 1
     assert results["B8-cli"].detail["symbols_list"] > 0
+
+
+def test_p1_the_progress_channel_is_measured_inside_a_real_sync() -> None:
+    params = p1_progress_channel.SMOKE
+    p1 = only(p1_progress_channel.run(params), "P1")
+    assert p1.detail["partitions_stored_with"] == p1.detail["partitions_stored_without"]
+    assert p1.detail["partitions_stored_with"] == params.symbols
+    assert p1.detail["rows_with"] == p1.detail["rows_without"] > 0
+    assert p1.detail["writer_seconds"] > 0 and p1.detail["reader_polls"] > 0
+    assert p1.detail["plain_lines_printed"] >= 1  # at least the last one
+    assert 0 < p1.value < 100 and p1.unit == "%"

@@ -127,17 +127,6 @@ def enable_symbol(instance: dg.DagsterInstance, symbol: str) -> SymbolHealth | N
     return record if record is not None and record.quarantined else None
 
 
-def quarantine_symbol(
-    instance: dg.DagsterInstance, symbol: str, reason: str, now: datetime
-) -> SymbolHealth:
-    """Quarantine by hand (or in tests) without waiting for failures."""
-    health = load_health(instance)
-    record = SymbolHealth(symbol, 0, reason, "", quarantined_at=now.isoformat())
-    health[symbol] = record
-    save_health(instance, health)
-    return record
-
-
 def active_symbols(instance: dg.DagsterInstance, registered: Sequence[str]) -> list[str]:
     """Registered symbols that are not quarantined, in registration order."""
     dead = quarantined_symbols(instance)

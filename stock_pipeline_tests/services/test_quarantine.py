@@ -21,12 +21,12 @@ from stock_pipeline.services.quarantine import (
     apply_outcomes,
     enable_symbol,
     load_health,
-    quarantine_symbol,
     quarantined_symbols,
     run_outcome,
 )
 from stock_pipeline.services.run_report import PartitionReport, RunReport
 from stock_pipeline_tests.support.pipeline import Pipeline
+from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
 if TYPE_CHECKING:
     from dagster._core.definitions.sensor_definition import SensorExecutionData

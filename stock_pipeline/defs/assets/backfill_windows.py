@@ -9,7 +9,8 @@ with its own days, the symbol's other days of the same backfill in the same requ
 the backfill's manifest (``<data dir>/backfills/<id>-<interval>.json``); the backfill's
 later runs read listed partitions from the warehouse instead of asking Yahoo. Runs of one
 backfill take turns (a file lock), so two never fetch the same window at once. A run that
-is not part of a backfill fetches exactly its own partitions.
+is not part of a backfill fetches exactly its own partitions. A backfill's files are
+removed once it has ended (``prune_backfill_files``, at each backfill run and daily).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from stock_pipeline import settings
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.bars import INTRADAY_COLUMNS, empty_intraday
 from stock_pipeline.domain.partition_keys import KEY_SEPARATOR, SymbolDay, parse_intraday_keys
+from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.run_keys import BACKFILL_TAG
 from stock_pipeline.domain.shared_windows import shared_window_days
 from stock_pipeline.domain.trading_calendar import expected_bar_count
@@ -39,6 +41,33 @@ from stock_pipeline.yahoo.client import YahooClient
 
 # A run waits this long for the backfill's run ahead of it, then fetches on its own.
 LOCK_WAIT_SECONDS = 3600.0
+# Backfill statuses whose runs may still start or be running: their files are kept.
+LIVE_BACKFILL_STATUSES = frozenset({"REQUESTED", "CANCELING", "FAILING"})
+
+
+def backfill_files_dir() -> Path:
+    return settings.data_dir() / "backfills"
+
+
+def prune_backfill_files(instance: dg.DagsterInstance, folder: Path | None = None) -> list[str]:
+    """Delete the manifests and lock files of backfills that have ended (or are unknown to
+    the instance); returns the ids pruned. Files of live backfills are kept."""
+    folder = folder or backfill_files_dir()
+    if not folder.is_dir():
+        return []
+    by_id: dict[str, list[Path]] = {}
+    for path in folder.iterdir():
+        backfill_id = path.name.split("-", 1)[0].split(".", 1)[0]
+        by_id.setdefault(backfill_id, []).append(path)
+    pruned = []
+    for backfill_id, paths in sorted(by_id.items()):
+        backfill = instance.get_backfill(backfill_id)
+        if backfill is not None and backfill.status.value in LIVE_BACKFILL_STATUSES:
+            continue
+        for path in paths:
+            path.unlink(missing_ok=True)
+        pruned.append(backfill_id)
+    return pruned
 
 
 @dataclass(frozen=True)
@@ -77,12 +106,18 @@ def fetch_intraday_for_run(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    progress: ProgressTracker | None = None,
 ) -> BatchResult:
     """The run's partitions: fetched, or stored earlier by a run of the same backfill."""
     scope = backfill_scope(context)
     if scope is None:
-        return fetch_intraday(client, partitions, interval, max_workers=max_workers)
-    folder = settings.data_dir() / "backfills"
+        return fetch_intraday(
+            client, partitions, interval, max_workers=max_workers, progress=progress
+        )
+    folder = backfill_files_dir()
+    pruned = prune_backfill_files(context.instance, folder)
+    if pruned:
+        context.log.info(f"removed the files of ended backfill(s): {', '.join(pruned)}")
     turn = ExitStack()
     try:
         turn.enter_context(
@@ -92,10 +127,14 @@ def fetch_intraday_for_run(
         )
     except WarehouseLockTimeout as exc:
         context.log.warning(f"{exc}; fetching this run's partitions without sharing")
-        return fetch_intraday(client, partitions, interval, max_workers=max_workers)
+        return fetch_intraday(
+            client, partitions, interval, max_workers=max_workers, progress=progress
+        )
     with turn:
         manifest = folder / f"{scope.backfill_id}-{interval}.json"
-        return _fetch_shared(scope, manifest, client, warehouse, partitions, interval, max_workers)
+        return _fetch_shared(
+            scope, manifest, client, warehouse, partitions, interval, max_workers, progress
+        )
 
 
 def _fetch_shared(
@@ -106,10 +145,13 @@ def _fetch_shared(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    progress: ProgressTracker | None = None,
 ) -> BatchResult:
     now = settings.now()
     listed = read_manifest(manifest)
     reused = stored_batch(warehouse, [p for p in partitions if p.key in listed], interval)
+    if progress is not None and reused.outcomes:
+        progress.window({k: o.rows for k, o in reused.outcomes.items()}, {}, 0, windows=0)
     to_fetch = [p for p in partitions if p.key not in reused.outcomes]
     if not to_fetch:
         return reused
@@ -123,6 +165,7 @@ def _fetch_shared(
         interval,
         max_workers=max_workers,
         now=now,
+        progress=progress,
     )
     mine, others = split_batch(fetched, {p.key for p in partitions})
     final = sorted(k for k, o in others.outcomes.items() if o.error is None and o.final)
