@@ -13,14 +13,24 @@ from stock_pipeline.defs.assets.outcomes import finish_batch
 from stock_pipeline.defs.assets.prices import intraday_prices
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.bars import empty_intraday
+from stock_pipeline.domain.errors import (
+    RateLimitedError,
+    StockPipelineError,
+    SymbolNotFoundError,
+    YahooServerError,
+)
+from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 from stock_pipeline_tests.support.frames import bars
 
 
-def failed_batch(reasons: dict[str, str], stored: str | None = None) -> BatchResult:
-    """Failed partitions with their reasons, and optionally one stored (day, symbol)."""
-    outcomes = {key: PartitionOutcome(key, error=reason) for key, reason in reasons.items()}
+def failed_batch(reasons: dict[str, StockPipelineError], stored: str | None = None) -> BatchResult:
+    """Failed partitions with their errors, and optionally one stored (day, symbol)."""
+    outcomes = {
+        key: PartitionOutcome(key, error=PartitionFailure.from_error(reason))
+        for key, reason in reasons.items()
+    }
     frame = empty_intraday()
     if stored is not None:
         day, symbol = stored.split("|")
@@ -60,12 +70,12 @@ def retry_allowed(batch: BatchResult, duckdb_file: Path) -> bool:
 def test_a_step_is_retried_only_when_nothing_was_stored_and_every_failure_is_transient(
     duckdb_file: Path,
 ) -> None:
-    outage = {
-        "2026-11-25|AAPL": "YahooServerError: AAPL: Yahoo server error 503; retry later",
-        "2026-11-25|MSFT": "RateLimitedError: MSFT: Yahoo answered 429",
+    outage: dict[str, StockPipelineError] = {
+        "2026-11-25|AAPL": YahooServerError("AAPL", "Yahoo server error 503; retry later"),
+        "2026-11-25|MSFT": RateLimitedError("MSFT", "Yahoo answered 429"),
     }
     assert retry_allowed(failed_batch(outage), duckdb_file)
-    unknown = {**outage, "2026-11-25|ZZZZ": "SymbolNotFoundError: ZZZZ: unknown"}
+    unknown = {**outage, "2026-11-25|ZZZZ": SymbolNotFoundError("ZZZZ", "unknown")}
     assert not retry_allowed(failed_batch(unknown), duckdb_file)
     partial = failed_batch(outage, stored="2026-11-25|NVDA")
     assert not retry_allowed(partial, duckdb_file)  # the sensor re-fetches only the rest
