@@ -1,6 +1,10 @@
-"""Run tags and run config, defined once: the configs the builders make are what the ops accept."""
+"""Run tags and run config, defined once: the configs the builders make are what the jobs accept.
 
-from datetime import UTC, datetime
+Checked against the real job definitions with ``dg.validate_run_config`` (no run, no
+instance: this stays in the fast loop); ``defs/assets/test_prices.py`` materializes with one.
+"""
+
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -9,52 +13,39 @@ from stock_pipeline.definitions import defs
 from stock_pipeline.domain.run_keys import (
     DAILY_OP,
     INTRADAY_OP,
-    PARTITION_TAG,
     as_of_run_config,
     price_run_config,
 )
-from stock_pipeline_tests.support.pipeline import ASSETS, Pipeline
+
+MOMENT = "2026-11-25T22:00:00+00:00"
 
 
-def test_price_run_config_sets_the_interval_of_an_intraday_run(pipeline: Pipeline) -> None:
-    pipeline.register(["AAPL"])
-    result = dg.materialize(
-        [ASSETS[INTRADAY_OP]],
-        instance=pipeline.instance,
-        resources=pipeline.resources(),
-        tags={PARTITION_TAG: "2026-11-24|AAPL"},
-        run_config=price_run_config(INTRADAY_OP, "15m"),
-    )
-    assert result.success
-    stored = pipeline.query(
-        "SELECT DISTINCT interval, count(*) AS n FROM intraday_prices GROUP BY 1"
-    )
-    assert stored.to_dict("records") == [{"interval": "15m", "n": 26}]
+def op_config(job: str, run_config: dict[str, Any], op: str) -> dict[str, Any]:
+    """The op's config as Dagster resolves it for the job (raises when the job refuses it)."""
+    resolved = dg.validate_run_config(defs.resolve_job_def(job), run_config)
+    config: dict[str, Any] = resolved["ops"][op]["config"]
+    return config
 
 
-def test_price_run_config_sets_the_interval_of_a_history_run(pipeline: Pipeline) -> None:
-    pipeline.register(["KO"])
-    result = dg.materialize(
-        [ASSETS[DAILY_OP]],
-        instance=pipeline.instance,
-        resources=pipeline.resources(),
-        tags={PARTITION_TAG: "2025|KO"},
-        run_config=price_run_config(DAILY_OP, "1wk"),
-    )
-    assert result.success
-    assert set(pipeline.query("SELECT interval FROM daily_prices")["interval"]) == {"1wk"}
+@pytest.mark.parametrize(
+    ("job", "op", "interval"),
+    [
+        ("intraday_prices_job", INTRADAY_OP, "15m"),
+        ("market_open_job", INTRADAY_OP, "1m"),
+        ("daily_prices_job", DAILY_OP, "1wk"),
+    ],
+)
+def test_price_run_config_is_the_interval_the_price_op_receives(
+    job: str, op: str, interval: str
+) -> None:
+    assert op_config(job, price_run_config(op, interval), op) == {"interval": interval}
 
 
-def test_a_config_for_another_op_is_refused_by_dagster(pipeline: Pipeline) -> None:
-    pipeline.register(["AAPL"])
-    with pytest.raises(dg.DagsterInvalidConfigError):
-        dg.materialize(
-            [ASSETS[INTRADAY_OP]],
-            instance=pipeline.instance,
-            resources=pipeline.resources(),
-            tags={PARTITION_TAG: "2026-11-24|AAPL"},
-            run_config=price_run_config(DAILY_OP, "15m"),
-        )
+def test_a_price_config_for_the_other_op_is_refused() -> None:
+    with pytest.raises(
+        dg.DagsterInvalidConfigError, match='unexpected config entry "daily_prices"'
+    ):
+        op_config("intraday_prices_job", price_run_config(DAILY_OP, "1d"), INTRADAY_OP)
 
 
 @pytest.mark.parametrize(
@@ -64,11 +55,5 @@ def test_a_config_for_another_op_is_refused_by_dagster(pipeline: Pipeline) -> No
         ("intraday_freshness_job", "intraday_prices_fresh"),
     ],
 )
-def test_as_of_run_config_is_accepted_by_the_housekeeping_jobs(
-    instance: dg.DagsterInstance, job: str, op: str
-) -> None:
-    moment = datetime(2026, 11, 25, 22, 0, tzinfo=UTC).isoformat()
-    result = defs.resolve_job_def(job).execute_in_process(
-        instance=instance, run_config=as_of_run_config(op, moment)
-    )
-    assert result.success
+def test_as_of_run_config_pins_the_housekeeping_op_s_now(job: str, op: str) -> None:
+    assert op_config(job, as_of_run_config(op, MOMENT), op)["as_of"] == MOMENT

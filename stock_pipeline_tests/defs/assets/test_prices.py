@@ -3,8 +3,9 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
+from stock_pipeline.domain.run_keys import INTRADAY_OP, PARTITION_TAG, price_run_config
 from stock_pipeline.domain.trading_calendar import expected_bar_count, sessions_between
-from stock_pipeline_tests.support.pipeline import Pipeline, failure_metadata
+from stock_pipeline_tests.support.pipeline import ASSETS, Pipeline, failure_metadata
 
 # The suite's clock: 2026-11-25 16:30 New York, after the close.
 LAST = date(2026, 11, 25)
@@ -116,3 +117,17 @@ def test_daily_history_keeps_raw_prices_splits_and_dividends(pipeline: Pipeline)
     assert split["date"].iloc[0].date() == date(2026, 6, 15)
     assert (rows["adj_close"] > 0).all() and rows["volume"].ge(0).all()
     assert pipeline.price_requests() == 1
+
+
+def test_the_run_config_builder_chooses_the_interval_stored(pipeline: Pipeline) -> None:
+    pipeline.register(["AAPL"])
+    result = dg.materialize(
+        [ASSETS[INTRADAY_OP]],
+        instance=pipeline.instance,
+        resources=pipeline.resources(),
+        tags={PARTITION_TAG: "2026-11-24|AAPL"},
+        run_config=price_run_config(INTRADAY_OP, "15m"),
+    )
+    assert result.success
+    stored = pipeline.query("SELECT interval, count(*) AS n FROM intraday_prices GROUP BY 1")
+    assert stored.to_dict("records") == [{"interval": "15m", "n": 26}]
