@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +104,7 @@ STOCKS = Table(
         ("sector", "VARCHAR"),
         ("industry", "VARCHAR"),
         ("quote_type", "VARCHAR"),
+        ("timezone", "VARCHAR"),  # the exchange's IANA zone, e.g. America/New_York
         ("fetched_at", "TIMESTAMPTZ"),
     ),
     key=("symbol",),
@@ -165,9 +166,33 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> Iterator[duckdb.D
         if mode != [("read_only",)]:
             for table in TABLES.values():
                 con.execute(table.ddl())
+            add_missing_columns(con, TABLES.values())
         yield con
     finally:
         con.close()
+
+
+def add_missing_columns(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> list[str]:
+    """Add the columns a table declares but an older file lacks (NULL in existing rows).
+
+    The layouts above are the one source of truth: a file written before a column was
+    declared gains it on the next read-write open, rows kept. Returns what was added.
+    """
+    existing: dict[str, set[str]] = {}
+    for name, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    ).fetchall():
+        existing.setdefault(name, set()).add(column)
+    added = []
+    for table in tables:
+        for column, _ in table.columns:
+            if column not in existing.get(table.name, set()):
+                con.execute(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column}" {table.column_type(column)}'
+                )
+                added.append(f"{table.name}.{column}")
+    return added
 
 
 def replace_slices(

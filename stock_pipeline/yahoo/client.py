@@ -25,6 +25,7 @@ import yfinance.data as yfdata
 from stock_pipeline import settings
 from stock_pipeline.domain.bars import empty_intraday, normalize_daily, normalize_intraday
 from stock_pipeline.domain.errors import InvalidDateRangeError, NoDataError
+from stock_pipeline.domain.instruments import Instrument, round_price
 from stock_pipeline.domain.intervals import (
     intraday_spec,
     normalize_history_interval,
@@ -40,7 +41,25 @@ T = TypeVar("T")
 QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
 QUOTE_BATCH = 250  # symbols per v7 quote request
 PRIME_MIN_SYMBOLS = 2  # below this a quote request saves no timezone request
-_INFO_FIELDS = ("longName", "shortName", "exchange", "currency", "sector", "industry", "quoteType")
+_INFO_FIELDS = (
+    "longName",
+    "shortName",
+    "exchange",
+    "currency",
+    "sector",
+    "industry",
+    "quoteType",
+    "exchangeTimezoneName",
+)
+QUOTE_COLUMNS = (
+    "symbol",
+    "price",
+    "currency",
+    "market_state",
+    "market_time",
+    "previous_close",
+    "day_volume",
+)
 
 
 @dataclass(frozen=True)
@@ -236,9 +255,9 @@ class YahooClient:
             primed += len(found)
         return primed
 
-    def current_prices(self, symbols: Sequence[str]) -> pd.DataFrame:
-        """Latest prices of many symbols, QUOTE_BATCH per request (Yahoo's v7 quote)."""
-        rows: list[dict[str, Any]] = []
+    def quotes(self, symbols: Sequence[str]) -> list[dict[str, Any]]:
+        """Yahoo's v7 quotes of many symbols, QUOTE_BATCH per request; unknown ones absent."""
+        found: list[dict[str, Any]] = []
         for i in range(0, len(symbols), QUOTE_BATCH):
             batch = list(symbols[i : i + QUOTE_BATCH])
             label = ",".join(batch[:3]) + ("…" if len(batch) > 3 else "")
@@ -246,35 +265,17 @@ class YahooClient:
             def fetch(batch: list[str] = batch) -> list[dict[str, Any]]:
                 return self._quotes(batch)
 
-            for quote in self._call(label, fetch):
-                price = quote.get("regularMarketPrice")
-                if price is None or quote.get("symbol") not in batch:
-                    continue
-                rows.append(
-                    {
-                        "symbol": quote["symbol"],
-                        "price": float(price),
-                        "currency": quote.get("currency"),
-                        "market_state": quote.get("marketState"),
-                        "market_time": pd.Timestamp(
-                            int(quote.get("regularMarketTime", 0)), unit="s", tz="UTC"
-                        ),
-                        "previous_close": quote.get("regularMarketPreviousClose"),
-                        "day_volume": quote.get("regularMarketVolume"),
-                    }
-                )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "symbol",
-                "price",
-                "currency",
-                "market_state",
-                "market_time",
-                "previous_close",
-                "day_volume",
-            ],
-        )
+            found += [q for q in self._call(label, fetch) if q.get("symbol") in batch]
+        return found
+
+    def instruments(self, symbols: Sequence[str]) -> dict[str, Instrument]:
+        """What Yahoo reports about each symbol it knows (type, exchange, zone, currency)."""
+        return {q["symbol"]: Instrument.from_quote(q) for q in self.quotes(symbols)}
+
+    def current_prices(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """Latest prices of many symbols, QUOTE_BATCH per request (Yahoo's v7 quote)."""
+        rows = [row for q in self.quotes(symbols) if (row := quote_row(q)) is not None]
+        return pd.DataFrame(rows, columns=list(QUOTE_COLUMNS))
 
     def stock_info(self, symbol: str) -> dict[str, Any]:
         """Name, exchange, currency, sector, industry of one symbol (yfinance's ``.info``)."""
@@ -287,3 +288,29 @@ class YahooClient:
 
         info = self._call(symbol, fetch)
         return {"symbol": symbol, **{f: info.get(f) for f in _INFO_FIELDS}}
+
+
+def quote_row(quote: dict[str, Any]) -> dict[str, Any] | None:
+    """A ``current_prices`` row from one v7 quote (None without a price).
+
+    Prices are rounded to Yahoo's ``priceHint`` decimals (its float32 values carry noise:
+    225.89 arrives as 225.88999938964844); a quote without ``regularMarketTime`` has no
+    known market time (NULL), not 1970-01-01.
+    """
+    price = quote.get("regularMarketPrice")
+    if price is None:
+        return None
+    hint = Instrument.from_quote(quote).price_hint
+    market_time = quote.get("regularMarketTime")
+    previous = quote.get("regularMarketPreviousClose")
+    return {
+        "symbol": quote["symbol"],
+        "price": round_price(float(price), hint),
+        "currency": quote.get("currency"),
+        "market_state": quote.get("marketState"),
+        "market_time": (
+            pd.Timestamp(int(market_time), unit="s", tz="UTC") if market_time else pd.NaT
+        ),
+        "previous_close": None if previous is None else round_price(float(previous), hint),
+        "day_volume": quote.get("regularMarketVolume"),
+    }

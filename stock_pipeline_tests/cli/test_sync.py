@@ -38,6 +38,27 @@ def test_symbols_add_asks_yahoo_and_refuses_unknown(cli: Cli) -> None:
     assert cli("symbols", "list").output.split() == ["AAPL"]
 
 
+def test_symbols_add_refuses_instruments_that_do_not_trade_nyse_sessions(cli: Cli) -> None:
+    result = CliRunner().invoke(
+        main, ["symbols", "add", "AAPL", "EURUSD=X", "BTC-USD", "CL=F", "VOD.L"]
+    )
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    for symbol, said in [
+        ("EURUSD=X", "exchange CCY, timezone Europe/London, quoteType CURRENCY"),
+        ("BTC-USD", "exchange CCC, timezone UTC, quoteType CRYPTOCURRENCY"),
+        ("CL=F", "exchange NYM, timezone America/New_York, quoteType FUTURE"),
+        ("VOD.L", "exchange LSE, timezone Europe/London, quoteType EQUITY, currency GBp"),
+    ]:
+        line = next(x for x in lines if symbol + ": Yahoo reports" in x)
+        assert said in line and "refused:" in line
+    assert "Nothing was added" in result.output
+    assert cli("symbols", "list").output.split() == []  # not even AAPL
+    accepted = cli("symbols", "add", "AAPL", "SPY", "^GSPC")
+    assert accepted.exit_code == 0, accepted.output
+    assert cli("symbols", "list").output.split() == ["AAPL", "SPY", "^GSPC"]
+
+
 def test_sync_runs_through_dagster_then_skips_what_is_complete(
     cli: Cli, fake_yahoo: FakeYahoo, isolated_paths: Path
 ) -> None:
