@@ -110,8 +110,37 @@ STOCKS = Table(
     key=("symbol",),
     slice_by=("symbol",),
 )
+# One row per event; a refresh merges by (symbol, ex_date, kind) in one transaction and
+# keeps the first first_seen (no reliance on the primary key: see warehouse.actions).
+CORPORATE_ACTIONS = Table(
+    "corporate_actions",
+    (
+        ("symbol", "VARCHAR NOT NULL"),
+        ("ex_date", "DATE NOT NULL"),
+        ("kind", "VARCHAR NOT NULL"),  # split | dividend
+        ("value", "DOUBLE"),  # split: new shares per old share; dividend: cash paid per share
+        ("first_seen", "TIMESTAMPTZ"),  # when an answer first listed the event
+    ),
+    key=("symbol", "ex_date", "kind"),
+    slice_by=("symbol", "ex_date", "kind"),
+)
+# When each symbol's complete list of events last arrived: splits are known up to then.
+ACTIONS_CHECKED = Table(
+    "corporate_actions_checked",
+    (("symbol", "VARCHAR NOT NULL"), ("checked_at", "TIMESTAMPTZ")),
+    key=("symbol",),
+    slice_by=("symbol",),
+)
 TABLES: dict[str, Table] = {
-    t.name: t for t in (INTRADAY_PRICES, DAILY_PRICES, CURRENT_PRICES, STOCKS)
+    t.name: t
+    for t in (
+        INTRADAY_PRICES,
+        DAILY_PRICES,
+        CURRENT_PRICES,
+        STOCKS,
+        CORPORATE_ACTIONS,
+        ACTIONS_CHECKED,
+    )
 }
 
 LOCK_WAIT_SECONDS = 120.0

@@ -24,6 +24,7 @@ import yfinance.data as yfdata
 
 from stock_pipeline import settings
 from stock_pipeline.domain.bars import empty_intraday, normalize_daily, normalize_intraday
+from stock_pipeline.domain.corporate_actions import chart_events
 from stock_pipeline.domain.errors import InvalidDateRangeError, NoDataError
 from stock_pipeline.domain.instruments import Instrument, round_price
 from stock_pipeline.domain.intervals import (
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
+CHART_URL = "https://query2.finance.yahoo.com/v8/finance/chart/{symbol}"
+# Every event since listing in one small answer: monthly bars, all splits and dividends.
+ACTIONS_PARAMS = {"range": "max", "interval": "1mo", "events": "div,splits"}
 QUOTE_BATCH = 250  # symbols per v7 quote request
 PRIME_MIN_SYMBOLS = 2  # below this a quote request saves no timezone request
 _INFO_FIELDS = (
@@ -276,6 +280,22 @@ class YahooClient:
         """Latest prices of many symbols, QUOTE_BATCH per request (Yahoo's v7 quote)."""
         rows = [row for q in self.quotes(symbols) if (row := quote_row(q)) is not None]
         return pd.DataFrame(rows, columns=list(QUOTE_COLUMNS))
+
+    def corporate_actions(self, symbol: str) -> tuple[pd.DataFrame, datetime]:
+        """Every split and dividend Yahoo lists for ``symbol`` (one chart request), as
+        Yahoo states them, and when the answer arrived."""
+
+        def fetch() -> tuple[pd.DataFrame, datetime]:
+            data = yfdata.YfData(session=self.session).get_raw_json(
+                CHART_URL.format(symbol=symbol), params=ACTIONS_PARAMS
+            )
+            arrived = settings.now()
+            chart = data["chart"]
+            if chart.get("error") or not chart.get("result"):
+                raise NoDataError(symbol, f"Yahoo sent no chart: {chart.get('error')}")
+            return chart_events(symbol, chart["result"][0]), arrived
+
+        return self._call(symbol, fetch)
 
     def stock_info(self, symbol: str) -> dict[str, Any]:
         """Name, exchange, currency, sector, industry of one symbol (yfinance's ``.info``)."""

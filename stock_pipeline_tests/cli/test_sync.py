@@ -174,3 +174,16 @@ def test_progress_per_run_and_a_table_per_symbol(cli: Cli) -> None:
     assert quiet.exit_code == 1
     (summary,) = quiet.stdout.splitlines()  # the Dagster log on stderr aside
     assert summary.startswith("done: 4 partition(s) stored, 2 failed")
+
+
+def test_sync_actions_refreshes_corporate_actions_alone(cli: Cli, fake_yahoo: FakeYahoo) -> None:
+    assert cli("symbols", "add", "SPLT,MSFT").exit_code == 0
+    fake_yahoo.reset_counters()
+    result = cli("sync-actions", "--symbols", "SPLT")
+    assert result.exit_code == 0, result.output
+    assert "1 symbol(s) refreshed, 1 new event(s)" in result.output  # the 4:1 split
+    assert fake_yahoo.requests["chart"] == 1
+    everything = cli("sync-actions")
+    assert "2 symbol(s) refreshed" in everything.output
+    failed = CliRunner().invoke(main, ["sync-actions", "--symbols", "ZZNOPE"])
+    assert failed.exit_code == 1 and "ZZNOPE" in failed.output

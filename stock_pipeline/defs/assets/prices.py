@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from stock_pipeline import settings
 from stock_pipeline.defs.assets.backfill_windows import fetch_intraday_for_run
 from stock_pipeline.defs.assets.outcomes import INTERVAL_TAG, finish_batch
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
@@ -19,6 +20,7 @@ from stock_pipeline.domain.intervals import (
     normalize_intraday_interval,
 )
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
+from stock_pipeline.services.corporate_actions import ensure_splits_known, store_answer_events
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import fetch_history
 
@@ -99,7 +101,13 @@ def daily_prices(
     """
     interval = _checked(normalize_history_interval, config.interval)
     partitions = parse_history_keys(context.partition_keys)
-    result = fetch_history(yahoo.client(), partitions, interval, max_workers=yahoo.max_workers)
+    client, database = yahoo.client(), str(warehouse.database)
+    symbols = sorted({p.symbol for p in partitions})
+    # Every split up to now first (at most one request per symbol and trading day).
+    known = ensure_splits_known(client, database, symbols, settings.now(), yahoo.max_workers)
+    result = fetch_history(client, partitions, interval, max_workers=yahoo.max_workers)
+    result.requests.update(known.requests)
+    store_answer_events(database, result.frame, settings.now())
     return finish_batch(
         context,
         result,
