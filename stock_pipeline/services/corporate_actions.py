@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -70,6 +70,12 @@ def refresh_actions(
     return result
 
 
+def known_splits(database: str, symbols: Sequence[str]) -> dict[str, list[tuple[date, float]]]:
+    """Every stored split of each symbol (call ``ensure_splits_known`` first)."""
+    with connect(database) as con:
+        return stored_splits(con, symbols)
+
+
 def ensure_splits_known(
     client: YahooClient, database: str, symbols: Sequence[str], now: datetime, max_workers: int = 4
 ) -> ActionsRefresh:
@@ -97,8 +103,6 @@ def store_answer_events(database: str, frame: pd.DataFrame, arrived: datetime) -
         return 0
     new = 0
     with connect(database) as con:
-        splits = stored_splits(con, [str(e["symbol"].iloc[0]) for e in events])
         for found in events:
-            symbol = str(found["symbol"].iloc[0])
-            new += merge_actions(con, as_paid(found, splits[symbol]), arrived)
+            new += merge_actions(con, found, arrived)
     return new

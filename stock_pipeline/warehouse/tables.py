@@ -143,6 +143,70 @@ TABLES: dict[str, Table] = {
     )
 }
 
+# ---- adjusted views: raw rows and corporate_actions, adjusted when read -------------------
+# Per split: the product of its ratio and every later split's. A bar takes the factor of
+# the first split after its day (ASOF), so it is divided by every split since it traded.
+_SPLIT_STEPS = """split_steps AS (
+    SELECT symbol, ex_date, product(value) OVER (
+        PARTITION BY symbol ORDER BY ex_date DESC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS factor
+    FROM corporate_actions WHERE kind = 'split' AND value > 0)"""
+# Per dividend: 1 - cash paid / the close before its ex-date (both as traded then), and
+# the product over it and every later dividend: Yahoo's adjusted-close factor.
+_DIVIDEND_STEPS = """dividend_ratios AS (
+    SELECT d.symbol, d.ex_date, 1 - d.value / p.close AS keep
+    FROM (SELECT symbol, ex_date, value FROM corporate_actions WHERE kind = 'dividend') d
+    ASOF JOIN (SELECT symbol, date, close FROM daily_prices
+               WHERE interval = '1d' AND close > 0) p
+      ON d.symbol = p.symbol AND d.ex_date > p.date),
+dividend_steps AS (
+    SELECT symbol, ex_date, product(keep) OVER (
+        PARTITION BY symbol ORDER BY ex_date DESC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS factor
+    FROM dividend_ratios)"""
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    select: str
+
+    def ddl(self) -> str:
+        return f'CREATE OR REPLACE VIEW "{self.name}" AS {self.select}'
+
+
+DAILY_PRICES_ADJUSTED = View(
+    "daily_prices_adjusted",
+    f"""WITH {_SPLIT_STEPS}, {_DIVIDEND_STEPS}
+    SELECT p.symbol, p.interval, p.date, p.year,
+           p.open / coalesce(s.factor, 1) AS open,
+           p.high / coalesce(s.factor, 1) AS high,
+           p.low / coalesce(s.factor, 1) AS low,
+           p.close / coalesce(s.factor, 1) AS close,
+           p.close / coalesce(s.factor, 1) * coalesce(d.factor, 1) AS adj_close,
+           CAST(round(p.volume * coalesce(s.factor, 1)) AS BIGINT) AS volume,
+           st.currency, p.fetched_at
+    FROM daily_prices p
+    ASOF LEFT JOIN split_steps s ON p.symbol = s.symbol AND p.date < s.ex_date
+    ASOF LEFT JOIN dividend_steps d ON p.symbol = d.symbol AND p.date < d.ex_date
+    LEFT JOIN stocks st ON st.symbol = p.symbol""",
+)
+INTRADAY_PRICES_ADJUSTED = View(
+    "intraday_prices_adjusted",
+    f"""WITH {_SPLIT_STEPS}
+    SELECT p.symbol, p.interval, p.session_date, p.ts,
+           p.open / coalesce(s.factor, 1) AS open,
+           p.high / coalesce(s.factor, 1) AS high,
+           p.low / coalesce(s.factor, 1) AS low,
+           p.close / coalesce(s.factor, 1) AS close,
+           CAST(round(p.volume * coalesce(s.factor, 1)) AS BIGINT) AS volume,
+           st.currency, p.fetched_at
+    FROM intraday_prices p
+    ASOF LEFT JOIN split_steps s ON p.symbol = s.symbol AND p.session_date < s.ex_date
+    LEFT JOIN stocks st ON st.symbol = p.symbol""",
+)
+VIEWS: tuple[View, ...] = (DAILY_PRICES_ADJUSTED, INTRADAY_PRICES_ADJUSTED)
+
 LOCK_WAIT_SECONDS = 120.0
 
 
@@ -196,6 +260,8 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> Iterator[duckdb.D
             for table in TABLES.values():
                 con.execute(table.ddl())
             add_missing_columns(con, TABLES.values())
+            for view in VIEWS:
+                con.execute(view.ddl())
         yield con
     finally:
         con.close()

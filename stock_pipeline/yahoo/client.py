@@ -114,6 +114,7 @@ class YahooClient:
             Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
             yf.set_tz_cache_location(settings.cache_dir)
         self.session = _session_for(settings)
+        self.price_hints: dict[str, int] = {}  # per symbol, from its latest chart answer
 
     @contextmanager
     def meter(self) -> Iterator[RequestMeter]:
@@ -149,6 +150,12 @@ class YahooClient:
             self._sleep(delay)
             attempt += 1
 
+    def _remember_price_hint(self, symbol: str, ticker: yf.Ticker) -> None:
+        """Keep the answer's ``priceHint`` (decimals of its prices) for storing its bars."""
+        hint = ticker.get_history_metadata().get("priceHint")
+        if isinstance(hint, int | float):
+            self.price_hints[symbol] = int(hint)
+
     def _ticker(self, symbol: str) -> yf.Ticker:
         return yf.Ticker(symbol, session=self.session)
 
@@ -161,7 +168,8 @@ class YahooClient:
         start, end = window_bounds(window.first, window.last)
 
         def fetch() -> pd.DataFrame:
-            raw = self._ticker(window.symbol).history(
+            ticker = self._ticker(window.symbol)
+            raw = ticker.history(
                 start=start,
                 end=end,
                 interval=spec.interval,
@@ -171,6 +179,7 @@ class YahooClient:
                 repair=False,
                 keepna=False,
             )
+            self._remember_price_hint(window.symbol, ticker)
             return normalize_intraday(raw, window.symbol, spec.interval, list(window.sessions))
 
         frame = self._call(window.symbol, fetch)
@@ -200,9 +209,11 @@ class YahooClient:
             raise InvalidDateRangeError("give a period (1y, 2y, 5y, max) or both start and end")
 
         def fetch() -> pd.DataFrame:
-            raw = self._ticker(symbol).history(
+            ticker = self._ticker(symbol)
+            raw = ticker.history(
                 interval=interval, auto_adjust=False, actions=True, repair=False, **kwargs
             )
+            self._remember_price_hint(symbol, ticker)
             frame = normalize_daily(raw, symbol, interval)
             if frame.empty:
                 raise NoDataError(symbol, f"Yahoo sent no {interval} bars for {kwargs}")

@@ -33,7 +33,7 @@ from stock_pipeline.domain.shared_windows import shared_window_days
 from stock_pipeline.domain.trading_calendar import expected_bar_count
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, warehouse_lock
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, read_slices
-from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome, fetch_intraday
+from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome, Splits, fetch_intraday
 from stock_pipeline.yahoo.client import YahooClient
 
 BACKFILL_TAG = "dagster/backfill"
@@ -77,11 +77,13 @@ def fetch_intraday_for_run(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    splits: Splits | None = None,
 ) -> BatchResult:
-    """The run's partitions: fetched, or stored earlier by a run of the same backfill."""
+    """The run's partitions: fetched, or stored earlier by a run of the same backfill
+    (``splits``: every split known, to store bars as traded; see ``fetch_intraday``)."""
     scope = backfill_scope(context)
     if scope is None:
-        return fetch_intraday(client, partitions, interval, max_workers=max_workers)
+        return fetch_intraday(client, partitions, interval, max_workers=max_workers, splits=splits)
     folder = settings.data_dir() / "backfills"
     turn = ExitStack()
     try:
@@ -92,10 +94,12 @@ def fetch_intraday_for_run(
         )
     except WarehouseLockTimeout as exc:
         context.log.warning(f"{exc}; fetching this run's partitions without sharing")
-        return fetch_intraday(client, partitions, interval, max_workers=max_workers)
+        return fetch_intraday(client, partitions, interval, max_workers=max_workers, splits=splits)
     with turn:
         manifest = folder / f"{scope.backfill_id}-{interval}.json"
-        return _fetch_shared(scope, manifest, client, warehouse, partitions, interval, max_workers)
+        return _fetch_shared(
+            scope, manifest, client, warehouse, partitions, interval, max_workers, splits
+        )
 
 
 def _fetch_shared(
@@ -106,6 +110,7 @@ def _fetch_shared(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    splits: Splits | None,
 ) -> BatchResult:
     now = settings.now()
     listed = read_manifest(manifest)
@@ -123,6 +128,7 @@ def _fetch_shared(
         interval,
         max_workers=max_workers,
         now=now,
+        splits=splits,
     )
     mine, others = split_batch(fetched, {p.key for p in partitions})
     final = sorted(k for k, o in others.outcomes.items() if o.error is None and o.final)

@@ -1,6 +1,9 @@
 """Price assets: intraday bars per (trading day, symbol); daily/weekly bars per (year, symbol)."""
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -20,9 +23,14 @@ from stock_pipeline.domain.intervals import (
     normalize_intraday_interval,
 )
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
-from stock_pipeline.services.corporate_actions import ensure_splits_known, store_answer_events
+from stock_pipeline.services.corporate_actions import (
+    ensure_splits_known,
+    known_splits,
+    store_answer_events,
+)
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
-from stock_pipeline.yahoo.batch import fetch_history
+from stock_pipeline.yahoo.batch import BatchResult, fetch_history
+from stock_pipeline.yahoo.client import YahooClient
 
 PRICES_GROUP = "prices"
 
@@ -37,6 +45,36 @@ PRICE_ASSET_OPTIONS: dict[str, Any] = {
     "pool": YAHOO_POOL,
     "retry_policy": FETCH_RETRY_POLICY,
 }
+
+
+@dataclass(frozen=True)
+class KnownSplits:
+    splits: dict[str, list[tuple[date, float]]]
+    requests: Counter[str]
+    failed: dict[str, str]  # symbol: why its splits could not be refreshed
+
+    def drop_unknown(self, result: BatchResult) -> None:
+        """Fail the partitions of symbols whose splits are unknown: their bars cannot be
+        put back to as traded, and a wrong basis must not be stored."""
+        if not self.failed:
+            return
+        for outcome in result.outcomes.values():
+            symbol = outcome.key.rsplit("|", 1)[-1]
+            if symbol in self.failed and outcome.error is None:
+                outcome.error = f"splits unknown ({self.failed[symbol]})"
+                outcome.rows = 0
+        if not result.frame.empty:
+            result.frame = result.frame[~result.frame["symbol"].isin(set(self.failed))]
+
+
+def splits_first(
+    client: YahooClient, database: str, symbols: list[str], yahoo: YahooFinanceResource
+) -> KnownSplits:
+    """Every split of ``symbols`` up to now, refreshed first where a session opened since
+    the last check (at most one request per symbol and trading day), so each answer can be
+    stored as traded."""
+    refresh = ensure_splits_known(client, database, symbols, settings.now(), yahoo.max_workers)
+    return KnownSplits(known_splits(database, symbols), refresh.requests, refresh.failed)
 
 
 class IntradayConfig(dg.Config):
@@ -74,9 +112,20 @@ def intraday_prices(
     """
     interval = _checked(normalize_intraday_interval, config.interval)
     partitions = parse_intraday_keys(context.partition_keys)
+    client = yahoo.client()
+    symbols = sorted({p.symbol for p in partitions})
+    splits = splits_first(client, str(warehouse.database), symbols, yahoo)
     result = fetch_intraday_for_run(
-        context, yahoo.client(), warehouse, partitions, interval, max_workers=yahoo.max_workers
+        context,
+        client,
+        warehouse,
+        partitions,
+        interval,
+        max_workers=yahoo.max_workers,
+        splits=splits.splits,
     )
+    result.requests.update(splits.requests)
+    splits.drop_unknown(result)
     return finish_batch(
         context,
         result,
@@ -102,11 +151,12 @@ def daily_prices(
     interval = _checked(normalize_history_interval, config.interval)
     partitions = parse_history_keys(context.partition_keys)
     client, database = yahoo.client(), str(warehouse.database)
-    symbols = sorted({p.symbol for p in partitions})
-    # Every split up to now first (at most one request per symbol and trading day).
-    known = ensure_splits_known(client, database, symbols, settings.now(), yahoo.max_workers)
-    result = fetch_history(client, partitions, interval, max_workers=yahoo.max_workers)
-    result.requests.update(known.requests)
+    splits = splits_first(client, database, sorted({p.symbol for p in partitions}), yahoo)
+    result = fetch_history(
+        client, partitions, interval, max_workers=yahoo.max_workers, splits=splits.splits
+    )
+    result.requests.update(splits.requests)
+    splits.drop_unknown(result)
     store_answer_events(database, result.frame, settings.now())
     return finish_batch(
         context,
