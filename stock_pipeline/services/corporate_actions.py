@@ -20,6 +20,7 @@ import pandas as pd
 from stock_pipeline.domain.corporate_actions import as_paid, frame_events, splits_stale
 from stock_pipeline.domain.errors import StockPipelineError
 from stock_pipeline.warehouse.actions import checked_at, mark_checked, merge_actions, stored_splits
+from stock_pipeline.warehouse.legacy import rebase_legacy
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.client import YahooClient
 
@@ -66,6 +67,7 @@ def refresh_actions(
         for symbol, events, arrived in answers:
             result.new_events += merge_actions(con, as_paid(events, splits[symbol]), arrived)
             mark_checked(con, [symbol], arrived)
+            rebase_legacy(con, symbol)  # rows of a file written before raw storage
             result.refreshed.append(symbol)
     return result
 

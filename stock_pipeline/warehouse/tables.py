@@ -257,6 +257,16 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> Iterator[duckdb.D
         con.execute("SET TimeZone = 'UTC'")
         mode = con.execute("SELECT current_setting('access_mode')").fetchall()
         if mode != [("read_only",)]:
+            from stock_pipeline.warehouse.legacy import note_legacy_rows
+
+            existing = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = current_schema()"
+                ).fetchall()
+            }
+            note_legacy_rows(con, existing)
             for table in TABLES.values():
                 con.execute(table.ddl())
             add_missing_columns(con, TABLES.values())

@@ -197,7 +197,8 @@ def stored_batch(
     if rows.empty:
         return result
     rows = rows.assign(session_date=pd.to_datetime(rows["session_date"]).dt.date)
-    rows = rows[list(INTRADAY_COLUMNS)].astype(INTRADAY_COLUMNS)
+    # fetched_at kept: a reused row's answer arrived when the other run fetched it.
+    rows = rows[[*INTRADAY_COLUMNS, "fetched_at"]].astype(INTRADAY_COLUMNS)
     by_key = {str(key): part for key, part in rows.groupby(_row_keys(rows), sort=False)}
     for p in partitions:
         part = by_key.get(p.key)
