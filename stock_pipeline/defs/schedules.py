@@ -36,9 +36,10 @@ from stock_pipeline.domain.market_schedule import (
     decide_open,
 )
 from stock_pipeline.domain.partition_keys import history_key
+from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
-from stock_pipeline.services.sync import ORIGIN_TAG, slice_runs
+from stock_pipeline.services.sync import slice_runs
 
 INTRADAY_INTERVAL = DEFAULT_INTRADAY_INTERVAL
 HISTORY_INTERVAL = "1d"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from stock_pipeline.defs.partitions import SYMBOLS
 from stock_pipeline.domain.errors import OutOfScopeError, SymbolNotFoundError
 from stock_pipeline.domain.instruments import Instrument, refusals
+from stock_pipeline.domain.partition_keys import SYMBOLS
 from stock_pipeline.yahoo.client import YahooClient
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from stock_pipeline.fake_yahoo import SplitEvent
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 BEFORE = datetime(2026, 6, 12, 21, 0, tzinfo=UTC)  # Friday after the close
 AFTER = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)  # after the early close

@@ -12,7 +12,7 @@ import pytest
 
 from stock_pipeline.domain.planning import FetchWindow
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 BEFORE = datetime(2026, 6, 12, 21, 0, tzinfo=UTC)  # Friday after the close, before the split
 AFTER_SPLIT = datetime(2026, 6, 15, 21, 0, tzinfo=UTC)  # the split's session has closed

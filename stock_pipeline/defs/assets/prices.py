@@ -12,17 +12,19 @@ from pydantic import Field
 
 from stock_pipeline import settings
 from stock_pipeline.defs.assets.backfill_windows import fetch_intraday_for_run
-from stock_pipeline.defs.assets.outcomes import INTERVAL_TAG, finish_batch
+from stock_pipeline.defs.assets.outcomes import finish_batch
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
     normalize_history_interval,
     normalize_intraday_interval,
 )
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
+from stock_pipeline.domain.run_keys import INTERVAL_TAG, SOURCE_TAG
 from stock_pipeline.services.corporate_actions import (
     ensure_splits_known,
     known_splits,
@@ -41,7 +43,7 @@ PRICE_ASSET_OPTIONS: dict[str, Any] = {
     "io_manager_key": "warehouse_io_manager",
     "group_name": PRICES_GROUP,
     "kinds": {"duckdb", "pandas"},
-    "tags": {"stock_pipeline/source": "yahoo"},
+    "tags": {SOURCE_TAG: "yahoo"},
     "pool": YAHOO_POOL,
     "retry_policy": FETCH_RETRY_POLICY,
 }
@@ -61,7 +63,12 @@ class KnownSplits:
         for outcome in result.outcomes.values():
             symbol = outcome.key.rsplit("|", 1)[-1]
             if symbol in self.failed and outcome.error is None:
-                outcome.error = f"splits unknown ({self.failed[symbol]})"
+                outcome.error = PartitionFailure(
+                    "SplitsUnknownError",
+                    f"{symbol}: its splits could not be refreshed, so its bars cannot be "
+                    f"stored as traded ({self.failed[symbol]})",
+                    transient=True,
+                )
                 outcome.rows = 0
         if not result.frame.empty:
             result.frame = result.frame[~result.frame["symbol"].isin(set(self.failed))]
