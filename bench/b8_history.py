@@ -119,7 +119,7 @@ def actions_refresh(params: Params) -> Result:
         title=f"requests to refresh corporate actions of {params.action_symbols} symbols",
         value=requests,
         unit="req",
-        target=f"≤ {params.action_symbols} (1 per symbol)",
+        target=f"≤ {params.action_symbols} chart requests (1 per symbol; + cookie, crumb)",
         met=counts["chart"] <= params.action_symbols and requests <= params.action_symbols + 2,
         seconds=seconds[0],
         detail={"requests_by_kind": dict(counts), "seconds": round(seconds[0], 2)},
