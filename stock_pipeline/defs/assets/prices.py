@@ -24,12 +24,14 @@ from stock_pipeline.domain.intervals import (
     normalize_intraday_interval,
 )
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
+from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.run_keys import INTERVAL_TAG, SOURCE_TAG
 from stock_pipeline.services.corporate_actions import (
     ensure_splits_known,
     known_splits,
     store_answer_events,
 )
+from stock_pipeline.services.run_progress import run_tracker
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import BatchResult, fetch_history
 from stock_pipeline.yahoo.client import YahooClient
@@ -104,6 +106,21 @@ def _checked(normalize: Callable[[str], str], value: str) -> str:
         raise dg.Failure(str(exc), allow_retries=False) from exc
 
 
+def _progress(
+    context: dg.AssetExecutionContext, interval: str, yahoo: YahooFinanceResource
+) -> ProgressTracker | None:
+    """The run's live progress, published to a file (``services.run_progress``): readers
+    follow the run without a Dagster event per partition."""
+    return run_tracker(
+        context.run.run_id,
+        context.partition_keys,
+        context.asset_key.to_user_string(),
+        interval,
+        yahoo.requests_per_second,
+        on_error=context.log.warning,
+    )
+
+
 @dg.asset(partitions_def=intraday_partitions, **PRICE_ASSET_OPTIONS)
 def intraday_prices(
     context: dg.AssetExecutionContext,
@@ -122,6 +139,7 @@ def intraday_prices(
     client = yahoo.client()
     symbols = sorted({p.symbol for p in partitions})
     splits = splits_first(client, str(warehouse.database), symbols, yahoo)
+    progress = _progress(context, interval, yahoo)
     result = fetch_intraday_for_run(
         context,
         client,
@@ -130,7 +148,10 @@ def intraday_prices(
         interval,
         max_workers=yahoo.max_workers,
         splits=splits.splits,
+        progress=progress,
     )
+    if progress is not None:
+        progress.finish_fetch()
     result.requests.update(splits.requests)
     splits.drop_unknown(result)
     return finish_batch(
@@ -159,9 +180,17 @@ def daily_prices(
     partitions = parse_history_keys(context.partition_keys)
     client, database = yahoo.client(), str(warehouse.database)
     splits = splits_first(client, database, sorted({p.symbol for p in partitions}), yahoo)
+    progress = _progress(context, interval, yahoo)
     result = fetch_history(
-        client, partitions, interval, max_workers=yahoo.max_workers, splits=splits.splits
+        client,
+        partitions,
+        interval,
+        max_workers=yahoo.max_workers,
+        splits=splits.splits,
+        progress=progress,
     )
+    if progress is not None:
+        progress.finish_fetch()
     result.requests.update(splits.requests)
     splits.drop_unknown(result)
     store_answer_events(database, result.frame, settings.now())
