@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from stock_pipeline.defs.assets.actions import corporate_actions
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.checks import ASSET_CHECKS
@@ -16,7 +17,7 @@ from stock_pipeline.defs.sensors import SENSORS
 warehouse = WarehouseResource()
 
 defs = dg.Definitions(
-    assets=[intraday_prices, daily_prices, stocks, current_prices],
+    assets=[intraday_prices, daily_prices, stocks, current_prices, corporate_actions],
     asset_checks=ASSET_CHECKS,
     jobs=JOBS,
     schedules=[*SCHEDULES, *RETENTION_SCHEDULES, *FRESHNESS_SCHEDULES],

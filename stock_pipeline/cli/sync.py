@@ -266,4 +266,37 @@ def sync_historical(
     _run_plan(plan, dry_run, delay, quiet, background)
 
 
-COMMANDS = [symbols, sync_intraday, sync_historical]
+@click.command("sync-actions")
+@click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all active).")
+@click.option("--delay", type=float, help="Minimum seconds between Yahoo requests (rate limit).")
+@guarded
+def sync_actions(symbols_: str | None, delay: float | None) -> None:
+    """Refresh corporate actions (splits, dividends) alone: one Yahoo request per symbol."""
+    from stock_pipeline.definitions import defs
+    from stock_pipeline.defs.jobs import corporate_actions_job
+    from stock_pipeline.services.instance import get_instance
+
+    run_config: dict[str, Any] = {
+        "ops": {"corporate_actions": {"config": {"symbols": _symbols(symbols_) or []}}}
+    }
+    yahoo = yahoo_overrides(delay)
+    if yahoo:
+        run_config["resources"] = {"yahoo": {"config": yahoo}}
+    result = defs.resolve_job_def(corporate_actions_job.name).execute_in_process(
+        instance=get_instance(), run_config=run_config, raise_on_error=False
+    )
+    events = result.get_asset_materialization_events() if result.success else []
+    if events:
+        meta = events[0].materialization.metadata
+        click.echo(
+            f"done: {meta['symbols'].value} symbol(s) refreshed, {meta['new_events'].value} "
+            f"new event(s), {meta['yahoo_requests'].value} Yahoo requests"
+        )
+        return
+    failure = result.get_step_failure_events()
+    reason = failure[0].step_failure_data.error if failure else None
+    click.echo(f"failed: {reason.message.strip() if reason else 'see the run ' + result.run_id}")
+    sys.exit(EXIT_PARTIAL)
+
+
+COMMANDS = [symbols, sync_intraday, sync_historical, sync_actions]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from stock_pipeline.defs.assets.actions import corporate_actions
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.freshness import intraday_freshness_job
@@ -29,11 +30,17 @@ current_prices_job = dg.define_asset_job(
     selection=[current_prices],
     description="Latest quote of every registered symbol.",
 )
+corporate_actions_job = dg.define_asset_job(
+    "corporate_actions_job",
+    selection=[corporate_actions],
+    description="Every split and dividend of the active (or the given) symbols.",
+)
 JOBS: list[dg.UnresolvedAssetJobDefinition | dg.JobDefinition] = [
     intraday_prices_job,
     daily_prices_job,
     stocks_job,
     current_prices_job,
+    corporate_actions_job,
 ]
 
 # The market open's two syncs in one run: quotes (unpartitioned) and today's intraday range.

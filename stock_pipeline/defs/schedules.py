@@ -10,12 +10,17 @@ as few runs as registration order allows; quarantined symbols are left out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dagster as dg
 
 from stock_pipeline import settings
-from stock_pipeline.defs.jobs import daily_prices_job, intraday_prices_job, market_open_job
+from stock_pipeline.defs.jobs import (
+    corporate_actions_job,
+    daily_prices_job,
+    intraday_prices_job,
+    market_open_job,
+)
 from stock_pipeline.defs.partitions import TIMEZONE
 from stock_pipeline.defs.run_requests import (
     history_run_config,
@@ -31,6 +36,7 @@ from stock_pipeline.domain.market_schedule import (
     decide_open,
 )
 from stock_pipeline.domain.partition_keys import history_key
+from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.sync import slice_runs
@@ -43,6 +49,8 @@ WEEKDAYS = "1-5"
 HOURLY_CRONS = [f"30 10-15 * * {WEEKDAYS}", f"0 13 * * {WEEKDAYS}", f"0 16 * * {WEEKDAYS}"]
 OPEN_CRON = f"30 9 * * {WEEKDAYS}"
 CLOSE_CRONS = [f"0 13 * * {WEEKDAYS}", f"0 16 * * {WEEKDAYS}"]
+ACTIONS_DELAY = timedelta(minutes=20)  # after the close's own runs, before the evening
+ACTIONS_CRONS = [f"20 13 * * {WEEKDAYS}", f"20 16 * * {WEEKDAYS}"]
 
 ScheduleResult = dg.SkipReason | list[dg.RunRequest]
 
@@ -162,8 +170,36 @@ def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResu
     ]
 
 
+@dg.schedule(
+    name="corporate_actions_schedule",
+    cron_schedule=ACTIONS_CRONS,
+    execution_timezone=TIMEZONE,
+    job=corporate_actions_job,
+    description=(
+        "20 minutes after each close (16:20, or 13:20 on early-close days): every split and "
+        "dividend of every active symbol, one Yahoo request per symbol, so a new event is "
+        "known within one trading day and the adjusted views follow it at once."
+    ),
+)
+def corporate_actions_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
+    instant = tick_instant(context)
+    decision = decide_close(instant - ACTIONS_DELAY)
+    if decision.skip_reason:
+        return dg.SkipReason(decision.skip_reason)
+    symbols = active_or_skip(context.instance)
+    if isinstance(symbols, dg.SkipReason):
+        return symbols
+    return [
+        dg.RunRequest(
+            run_key=f"corporate_actions_schedule:{instant.isoformat()}",
+            tags={ORIGIN_TAG: ORIGIN},
+        )
+    ]
+
+
 SCHEDULES: list[dg.ScheduleDefinition] = [
     intraday_hourly_schedule,
     market_open_schedule,
     market_close_schedule,
+    corporate_actions_schedule,
 ]

@@ -21,7 +21,7 @@ from stock_pipeline.defs.jobs import (
     stocks_job,
 )
 from stock_pipeline.defs.partitions import symbols_partitions, trading_days
-from stock_pipeline.defs.resources import WarehouseResource
+from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.defs.run_requests import (
     history_run_config,
     intraday_run_config,
@@ -48,7 +48,7 @@ from stock_pipeline.domain.repair_plan import (
 from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.domain.trading_calendar import session_close, session_open
 from stock_pipeline.services.quarantine import active_symbols
-from stock_pipeline.services.registry import registered_symbols
+from stock_pipeline.services.registry import registered_symbols, screen_with_yahoo
 from stock_pipeline.services.sync import history_years, slice_runs
 from stock_pipeline.settings import automation as knobs
 from stock_pipeline.settings.automation import read_symbol_file, retained_since
@@ -136,10 +136,14 @@ def new_symbol_requests(order: list[str], new: list[str], epoch: int) -> list[dg
         "add/remove` registered) and backfills every newly registered symbol: 5-minute bars "
         "as far back as Yahoo serves them, its profile, and daily bars "
         "($STOCK_PIPELINE_BACKFILL_PERIOD, default 1y). Removed symbols stop syncing; "
-        "their stored data is kept."
+        "their stored data is kept. Symbols the file adds are checked with one Yahoo quote "
+        "request: an unknown symbol or one that does not trade NYSE sessions (currency, "
+        "crypto, future, foreign listing) fails the tick naming it, and nothing is applied."
     ),
 )
-def symbols_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def symbols_sensor(
+    context: dg.SensorEvaluationContext, yahoo: YahooFinanceResource
+) -> dg.SensorResult:
     registered = registered_symbols(context.instance)
     adds: list[str] = []
     removes: list[str] = []
@@ -148,6 +152,10 @@ def symbols_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         wanted = read_symbol_file(path)
         adds = [s for s in wanted if s not in registered]
         removes = [s for s in registered if s not in set(wanted)]
+        if adds:
+            # As `symbols add`: one quote request; an unknown or out-of-scope symbol fails
+            # the tick naming it, and nothing in the file is applied until it is fixed.
+            screen_with_yahoo(yahoo.client(), adds)
     # Registration order once the requests below are applied: removals drop out, adds append.
     order = [s for s in registered if s not in set(removes)] + adds
     cursor = SymbolsCursor.parse(context.cursor)

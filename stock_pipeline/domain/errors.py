@@ -18,6 +18,10 @@ class InvalidSymbolError(StockPipelineError, ValueError):
     """A symbol that is not in Yahoo's alphabet or is too long."""
 
 
+class OutOfScopeError(StockPipelineError, ValueError):
+    """Instruments that do not trade NYSE sessions (currencies, crypto, futures, foreign)."""
+
+
 class InvalidIntervalError(StockPipelineError, ValueError):
     """An interval Yahoo does not serve, or one used where it does not fit."""
 

@@ -23,7 +23,6 @@ from stock_pipeline.fake_yahoo.chart_request import (
     dumps,
 )
 from stock_pipeline.fake_yahoo.clock import (
-    EXCHANGE_TIMEZONE,
     current_trading_period,
     day_number,
     ny_date,
@@ -31,6 +30,7 @@ from stock_pipeline.fake_yahoo.clock import (
     session_periods,
 )
 from stock_pipeline.fake_yahoo.history import Market, Snapshot
+from stock_pipeline.fake_yahoo.instruments import instrument_for
 from stock_pipeline.fake_yahoo.market import session_table
 from stock_pipeline.fake_yahoo.profiles import profile_for
 
@@ -62,6 +62,7 @@ def _meta(
     trading: list[int] | None,
 ) -> dict[str, Any]:
     profile = profile_for(req.symbol)
+    kind = instrument_for(req.symbol)
     tab = session_table()
     abbrev, offset = ny_zone(now_s)
     stats = market.approximate_stats(req.symbol, now_s)
@@ -73,17 +74,17 @@ def _meta(
         else (snap.price if snap else 0.0)
     )
     meta: dict[str, Any] = {
-        "currency": "USD",
+        "currency": kind.currency,
         "symbol": req.symbol,
-        "exchangeName": profile.exchange,
-        "fullExchangeName": profile.full_exchange_name,
-        "instrumentType": "EQUITY",
+        "exchangeName": kind.exchange,
+        "fullExchangeName": kind.full_exchange_name,
+        "instrumentType": kind.quote_type,
         "firstTradeDate": int(tab.opens[first]),
         "regularMarketTime": snap.market_time if snap else int(tab.opens[first]),
         "hasPrePostMarketData": True,
         "gmtoffset": offset,
         "timezone": abbrev,
-        "exchangeTimezoneName": EXCHANGE_TIMEZONE,
+        "exchangeTimezoneName": kind.timezone,
         "regularMarketPrice": round(snap.price, 4) if snap else None,
         "fiftyTwoWeekHigh": stats["fiftyTwoWeekHigh"],
         "fiftyTwoWeekLow": stats["fiftyTwoWeekLow"],
@@ -99,7 +100,7 @@ def _meta(
             round(snap.previous_close, 4) if snap and snap.previous_close else None
         )
         meta["scale"] = 3
-    meta["priceHint"] = 2
+    meta["priceHint"] = kind.price_hint
     meta["currentTradingPeriod"] = current_trading_period(now_s)
     if trading:
         periods = [session_periods(s) for s in trading]

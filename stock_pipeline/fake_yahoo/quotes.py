@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from stock_pipeline.fake_yahoo.clock import EXCHANGE_TIMEZONE, market_state, ny_date, ny_zone
+from stock_pipeline.fake_yahoo.clock import market_state, ny_date, ny_zone
 from stock_pipeline.fake_yahoo.history import Market, Snapshot
+from stock_pipeline.fake_yahoo.instruments import instrument_for
 from stock_pipeline.fake_yahoo.market import session_table
 from stock_pipeline.fake_yahoo.profiles import SymbolProfile, profile_for
 from stock_pipeline.fake_yahoo.rng import hash_unit
@@ -34,6 +35,7 @@ def _common(
 def quote_result(market: Market, symbol: str, now_s: float) -> dict[str, Any]:
     """One ``quoteResponse.result[]`` entry, keyed as in the recorded AAPL/BABA answer."""
     profile, snap, stats = _common(market, symbol, now_s)
+    kind = instrument_for(symbol)
     tab = session_table()
     prev = snap.previous_close or snap.open
     change = snap.price - prev
@@ -44,19 +46,19 @@ def quote_result(market: Market, symbol: str, now_s: float) -> dict[str, Any]:
     return {
         "language": "en-US",
         "region": "US",
-        "quoteType": "EQUITY",
-        "typeDisp": "Equity",
+        "quoteType": kind.quote_type,
+        "typeDisp": kind.quote_type.title(),
         "quoteSourceName": "Nasdaq Real Time Price",
         "triggerable": True,
         "customPriceAlertConfidence": "HIGH",
-        "currency": "USD",
+        "currency": kind.currency,
         "shortName": profile.long_name[:32],
         "longName": profile.long_name,
         "regularMarketChangePercent": round(change / prev * 100, 6),
         "regularMarketPrice": round(snap.price, 4),
         "hasPrePostMarketData": True,
         "firstTradeDateMilliseconds": int(tab.opens[market.first_session(symbol)]) * 1000,
-        "priceHint": 2,
+        "priceHint": kind.price_hint,
         "regularMarketChange": round(change, 6),
         "regularMarketDayHigh": round(snap.high, 4),
         "regularMarketDayRange": f"{round(snap.low, 4)} - {round(snap.high, 4)}",
@@ -67,8 +69,8 @@ def quote_result(market: Market, symbol: str, now_s: float) -> dict[str, Any]:
         "ask": round(snap.price + 0.01, 2),
         "bidSize": 2,
         "askSize": 3,
-        "fullExchangeName": profile.full_exchange_name,
-        "financialCurrency": "USD",
+        "fullExchangeName": kind.full_exchange_name,
+        "financialCurrency": kind.currency,
         "regularMarketOpen": round(snap.open, 4),
         "averageDailyVolume3Month": int(stats["averageVolume"]),
         "averageDailyVolume10Day": int(stats["averageVolume"]),
@@ -91,12 +93,12 @@ def quote_result(market: Market, symbol: str, now_s: float) -> dict[str, Any]:
         "corporateActions": [],
         "regularMarketTime": snap.market_time,
         "marketState": market_state(now_s),
-        "exchange": profile.exchange,
+        "exchange": kind.exchange,
         "messageBoardId": f"finmb_{profile.seed % 10_000_000}",
-        "exchangeTimezoneName": EXCHANGE_TIMEZONE,
+        "exchangeTimezoneName": kind.timezone,
         "exchangeTimezoneShortName": abbrev,
         "gmtOffSetMilliseconds": offset * 1000,
-        "market": "us_market",
+        "market": kind.market,
         "esgPopulated": False,
         "displayName": profile.long_name.split(" ")[0].rstrip(","),
         "symbol": symbol,
@@ -119,6 +121,7 @@ def quote_summary(
 ) -> dict[str, Any]:
     """``quoteSummary`` with the requested modules the fake knows (others are left out)."""
     profile, snap, stats = _common(market, symbol, now_s)
+    kind = instrument_for(symbol)
     abbrev, offset = ny_zone(now_s)
     prev = snap.previous_close or snap.open
     shares = _shares(profile)
@@ -149,14 +152,14 @@ def quote_summary(
     }
     available: dict[str, dict[str, Any]] = {
         "quoteType": {
-            "exchange": profile.exchange,
-            "quoteType": "EQUITY",
+            "exchange": kind.exchange,
+            "quoteType": kind.quote_type,
             "symbol": symbol,
             "underlyingSymbol": symbol,
             "shortName": profile.long_name[:32],
             "longName": profile.long_name,
             "firstTradeDateEpochUtc": first_open,
-            "timeZoneFullName": EXCHANGE_TIMEZONE,
+            "timeZoneFullName": kind.timezone,
             "timeZoneShortName": abbrev,
             "uuid": f"{profile.seed:016x}"[:8] + "-fake-yahoo",
             "messageBoardId": f"finmb_{profile.seed % 10_000_000}",
@@ -186,7 +189,7 @@ def quote_summary(
             "fiftyTwoWeekHigh": stats["fiftyTwoWeekHigh"],
             "fiftyDayAverage": stats["fiftyDayAverage"],
             "twoHundredDayAverage": stats["twoHundredDayAverage"],
-            "currency": "USD",
+            "currency": kind.currency,
             "tradeable": False,
         },
         "financialData": {
@@ -206,11 +209,11 @@ def quote_summary(
             "regularMarketPrice": round(snap.price, 4),
             "regularMarketTime": snap.market_time,
             "regularMarketPreviousClose": round(prev, 4),
-            "currency": "USD",
-            "exchange": profile.exchange,
-            "exchangeName": profile.full_exchange_name,
+            "currency": kind.currency,
+            "exchange": kind.exchange,
+            "exchangeName": kind.full_exchange_name,
             "marketState": market_state(now_s),
-            "quoteType": "EQUITY",
+            "quoteType": kind.quote_type,
             "symbol": symbol,
             "shortName": profile.long_name[:32],
             "longName": profile.long_name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,14 +104,108 @@ STOCKS = Table(
         ("sector", "VARCHAR"),
         ("industry", "VARCHAR"),
         ("quote_type", "VARCHAR"),
+        ("timezone", "VARCHAR"),  # the exchange's IANA zone, e.g. America/New_York
         ("fetched_at", "TIMESTAMPTZ"),
     ),
     key=("symbol",),
     slice_by=("symbol",),
 )
+# One row per event; a refresh merges by (symbol, ex_date, kind) in one transaction and
+# keeps the first first_seen (no reliance on the primary key: see warehouse.actions).
+CORPORATE_ACTIONS = Table(
+    "corporate_actions",
+    (
+        ("symbol", "VARCHAR NOT NULL"),
+        ("ex_date", "DATE NOT NULL"),
+        ("kind", "VARCHAR NOT NULL"),  # split | dividend
+        ("value", "DOUBLE"),  # split: new shares per old share; dividend: cash paid per share
+        ("first_seen", "TIMESTAMPTZ"),  # when an answer first listed the event
+    ),
+    key=("symbol", "ex_date", "kind"),
+    slice_by=("symbol", "ex_date", "kind"),
+)
+# When each symbol's complete list of events last arrived: splits are known up to then.
+ACTIONS_CHECKED = Table(
+    "corporate_actions_checked",
+    (("symbol", "VARCHAR NOT NULL"), ("checked_at", "TIMESTAMPTZ")),
+    key=("symbol",),
+    slice_by=("symbol",),
+)
 TABLES: dict[str, Table] = {
-    t.name: t for t in (INTRADAY_PRICES, DAILY_PRICES, CURRENT_PRICES, STOCKS)
+    t.name: t
+    for t in (
+        INTRADAY_PRICES,
+        DAILY_PRICES,
+        CURRENT_PRICES,
+        STOCKS,
+        CORPORATE_ACTIONS,
+        ACTIONS_CHECKED,
+    )
 }
+
+# ---- adjusted views: raw rows and corporate_actions, adjusted when read -------------------
+# Per split: the product of its ratio and every later split's. A bar takes the factor of
+# the first split after its day (ASOF), so it is divided by every split since it traded.
+_SPLIT_STEPS = """split_steps AS (
+    SELECT symbol, ex_date, product(value) OVER (
+        PARTITION BY symbol ORDER BY ex_date DESC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS factor
+    FROM corporate_actions WHERE kind = 'split' AND value > 0)"""
+# Per dividend: 1 - cash paid / the close before its ex-date (both as traded then), and
+# the product over it and every later dividend: Yahoo's adjusted-close factor.
+_DIVIDEND_STEPS = """dividend_ratios AS (
+    SELECT d.symbol, d.ex_date, 1 - d.value / p.close AS keep
+    FROM (SELECT symbol, ex_date, value FROM corporate_actions WHERE kind = 'dividend') d
+    ASOF JOIN (SELECT symbol, date, close FROM daily_prices
+               WHERE interval = '1d' AND close > 0) p
+      ON d.symbol = p.symbol AND d.ex_date > p.date),
+dividend_steps AS (
+    SELECT symbol, ex_date, product(keep) OVER (
+        PARTITION BY symbol ORDER BY ex_date DESC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS factor
+    FROM dividend_ratios)"""
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    select: str
+
+    def ddl(self) -> str:
+        return f'CREATE OR REPLACE VIEW "{self.name}" AS {self.select}'
+
+
+DAILY_PRICES_ADJUSTED = View(
+    "daily_prices_adjusted",
+    f"""WITH {_SPLIT_STEPS}, {_DIVIDEND_STEPS}
+    SELECT p.symbol, p.interval, p.date, p.year,
+           p.open / coalesce(s.factor, 1) AS open,
+           p.high / coalesce(s.factor, 1) AS high,
+           p.low / coalesce(s.factor, 1) AS low,
+           p.close / coalesce(s.factor, 1) AS close,
+           p.close / coalesce(s.factor, 1) * coalesce(d.factor, 1) AS adj_close,
+           CAST(round(p.volume * coalesce(s.factor, 1)) AS BIGINT) AS volume,
+           st.currency, p.fetched_at
+    FROM daily_prices p
+    ASOF LEFT JOIN split_steps s ON p.symbol = s.symbol AND p.date < s.ex_date
+    ASOF LEFT JOIN dividend_steps d ON p.symbol = d.symbol AND p.date < d.ex_date
+    LEFT JOIN stocks st ON st.symbol = p.symbol""",
+)
+INTRADAY_PRICES_ADJUSTED = View(
+    "intraday_prices_adjusted",
+    f"""WITH {_SPLIT_STEPS}
+    SELECT p.symbol, p.interval, p.session_date, p.ts,
+           p.open / coalesce(s.factor, 1) AS open,
+           p.high / coalesce(s.factor, 1) AS high,
+           p.low / coalesce(s.factor, 1) AS low,
+           p.close / coalesce(s.factor, 1) AS close,
+           CAST(round(p.volume * coalesce(s.factor, 1)) AS BIGINT) AS volume,
+           st.currency, p.fetched_at
+    FROM intraday_prices p
+    ASOF LEFT JOIN split_steps s ON p.symbol = s.symbol AND p.session_date < s.ex_date
+    LEFT JOIN stocks st ON st.symbol = p.symbol""",
+)
+VIEWS: tuple[View, ...] = (DAILY_PRICES_ADJUSTED, INTRADAY_PRICES_ADJUSTED)
 
 LOCK_WAIT_SECONDS = 120.0
 
@@ -163,11 +257,47 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> Iterator[duckdb.D
         con.execute("SET TimeZone = 'UTC'")
         mode = con.execute("SELECT current_setting('access_mode')").fetchall()
         if mode != [("read_only",)]:
+            from stock_pipeline.warehouse.legacy import note_legacy_rows
+
+            existing = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = current_schema()"
+                ).fetchall()
+            }
+            note_legacy_rows(con, existing)
             for table in TABLES.values():
                 con.execute(table.ddl())
+            add_missing_columns(con, TABLES.values())
+            for view in VIEWS:
+                con.execute(view.ddl())
         yield con
     finally:
         con.close()
+
+
+def add_missing_columns(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> list[str]:
+    """Add the columns a table declares but an older file lacks (NULL in existing rows).
+
+    The layouts above are the one source of truth: a file written before a column was
+    declared gains it on the next read-write open, rows kept. Returns what was added.
+    """
+    existing: dict[str, set[str]] = {}
+    for name, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    ).fetchall():
+        existing.setdefault(name, set()).add(column)
+    added = []
+    for table in tables:
+        for column, _ in table.columns:
+            if column not in existing.get(table.name, set()):
+                con.execute(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column}" {table.column_type(column)}'
+                )
+                added.append(f"{table.name}.{column}")
+    return added
 
 
 def replace_slices(

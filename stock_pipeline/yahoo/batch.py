@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +16,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from stock_pipeline import settings
+from stock_pipeline.domain.adjustments import as_traded
 from stock_pipeline.domain.bars import empty_daily, empty_intraday
 from stock_pipeline.domain.errors import DataValidationError, NoDataError
 from stock_pipeline.domain.failures import PartitionFailure
@@ -28,6 +29,7 @@ from stock_pipeline.domain.validation import ohlc_violations
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
+Splits = Mapping[str, Sequence[tuple[date, float]]]  # per symbol: (ex_date, ratio)
 
 
 @dataclass
@@ -70,10 +72,13 @@ def fetch_intraday(
     interval: str,
     max_workers: int = 4,
     now: datetime | None = None,
+    splits: Splits | None = None,
     progress: ProgressTracker | None = None,
 ) -> BatchResult:
     """Bars for every (symbol, day), in as few chart requests as Yahoo allows.
 
+    With ``splits`` (every split known when the answers arrive, per symbol) the bars are
+    stored as traded (``domain.adjustments.as_traded``); without, as Yahoo sent them.
     ``progress`` hears of each window as it is judged (the run's live progress).
     """
     interval = normalize_intraday_interval(interval)
@@ -88,6 +93,12 @@ def fetch_intraday(
         with client.meter() as meter:
             try:
                 frame = client.intraday_window(window, interval, now=now)
+                # fetched_at: when the answer arrived, not when the rows are written.
+                frame = frame.assign(fetched_at=settings.now())
+                if splits is not None:
+                    hint = client.price_hints.get(window.symbol)
+                    known = splits.get(window.symbol, ())
+                    frame = as_traded(frame, "session_date", known, hint)
                 return window, frame, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
                 log.warning("%s %s..%s failed: %s", window.symbol, window.first, window.last, exc)
@@ -175,9 +186,11 @@ def fetch_history(
     interval: str,
     max_workers: int = 4,
     today: date | None = None,
+    splits: Splits | None = None,
     progress: ProgressTracker | None = None,
 ) -> BatchResult:
-    """Daily or weekly bars for (symbol, year) partitions: one request per symbol."""
+    """Daily or weekly bars for (symbol, year) partitions: one request per symbol
+    (``splits``: as in ``fetch_intraday``)."""
     today = today or settings.now().date()
     by_symbol: dict[str, list[int]] = {}
     for p in partitions:
@@ -194,6 +207,10 @@ def fetch_history(
         with client.meter() as meter:
             try:
                 frame = client.history(symbol, interval=interval, start=start, end=end)
+                frame = frame.assign(fetched_at=settings.now())  # when the answer arrived
+                if splits is not None:
+                    hint = client.price_hints.get(symbol)
+                    frame = as_traded(frame, "date", splits.get(symbol, ()), hint)
                 return symbol, years, frame, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
                 log.warning("%s history %s..%s failed: %s", symbol, start, end, exc)

@@ -24,7 +24,9 @@ import yfinance.data as yfdata
 
 from stock_pipeline import settings
 from stock_pipeline.domain.bars import empty_intraday, normalize_daily, normalize_intraday
+from stock_pipeline.domain.corporate_actions import chart_events
 from stock_pipeline.domain.errors import InvalidDateRangeError, NoDataError
+from stock_pipeline.domain.instruments import Instrument, round_price
 from stock_pipeline.domain.intervals import (
     intraday_spec,
     normalize_history_interval,
@@ -38,9 +40,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
+CHART_URL = "https://query2.finance.yahoo.com/v8/finance/chart/{symbol}"
+# Every event since listing in one small answer: monthly bars, all splits and dividends.
+ACTIONS_PARAMS = {"range": "max", "interval": "1mo", "events": "div,splits"}
 QUOTE_BATCH = 250  # symbols per v7 quote request
 PRIME_MIN_SYMBOLS = 2  # below this a quote request saves no timezone request
-_INFO_FIELDS = ("longName", "shortName", "exchange", "currency", "sector", "industry", "quoteType")
+_INFO_FIELDS = (
+    "longName",
+    "shortName",
+    "exchange",
+    "currency",
+    "sector",
+    "industry",
+    "quoteType",
+    "exchangeTimezoneName",
+)
+QUOTE_COLUMNS = (
+    "symbol",
+    "price",
+    "currency",
+    "market_state",
+    "market_time",
+    "previous_close",
+    "day_volume",
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,7 @@ class YahooClient:
             Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
             yf.set_tz_cache_location(settings.cache_dir)
         self.session = _session_for(settings)
+        self.price_hints: dict[str, int] = {}  # per symbol, from its latest chart answer
 
     @contextmanager
     def meter(self) -> Iterator[RequestMeter]:
@@ -126,6 +150,12 @@ class YahooClient:
             self._sleep(delay)
             attempt += 1
 
+    def _remember_price_hint(self, symbol: str, ticker: yf.Ticker) -> None:
+        """Keep the answer's ``priceHint`` (decimals of its prices) for storing its bars."""
+        hint = ticker.get_history_metadata().get("priceHint")
+        if isinstance(hint, int | float):
+            self.price_hints[symbol] = int(hint)
+
     def _ticker(self, symbol: str) -> yf.Ticker:
         return yf.Ticker(symbol, session=self.session)
 
@@ -138,7 +168,8 @@ class YahooClient:
         start, end = window_bounds(window.first, window.last)
 
         def fetch() -> pd.DataFrame:
-            raw = self._ticker(window.symbol).history(
+            ticker = self._ticker(window.symbol)
+            raw = ticker.history(
                 start=start,
                 end=end,
                 interval=spec.interval,
@@ -148,6 +179,7 @@ class YahooClient:
                 repair=False,
                 keepna=False,
             )
+            self._remember_price_hint(window.symbol, ticker)
             return normalize_intraday(raw, window.symbol, spec.interval, list(window.sessions))
 
         frame = self._call(window.symbol, fetch)
@@ -177,9 +209,11 @@ class YahooClient:
             raise InvalidDateRangeError("give a period (1y, 2y, 5y, max) or both start and end")
 
         def fetch() -> pd.DataFrame:
-            raw = self._ticker(symbol).history(
+            ticker = self._ticker(symbol)
+            raw = ticker.history(
                 interval=interval, auto_adjust=False, actions=True, repair=False, **kwargs
             )
+            self._remember_price_hint(symbol, ticker)
             frame = normalize_daily(raw, symbol, interval)
             if frame.empty:
                 raise NoDataError(symbol, f"Yahoo sent no {interval} bars for {kwargs}")
@@ -236,9 +270,9 @@ class YahooClient:
             primed += len(found)
         return primed
 
-    def current_prices(self, symbols: Sequence[str]) -> pd.DataFrame:
-        """Latest prices of many symbols, QUOTE_BATCH per request (Yahoo's v7 quote)."""
-        rows: list[dict[str, Any]] = []
+    def quotes(self, symbols: Sequence[str]) -> list[dict[str, Any]]:
+        """Yahoo's v7 quotes of many symbols, QUOTE_BATCH per request; unknown ones absent."""
+        found: list[dict[str, Any]] = []
         for i in range(0, len(symbols), QUOTE_BATCH):
             batch = list(symbols[i : i + QUOTE_BATCH])
             label = ",".join(batch[:3]) + ("…" if len(batch) > 3 else "")
@@ -246,35 +280,33 @@ class YahooClient:
             def fetch(batch: list[str] = batch) -> list[dict[str, Any]]:
                 return self._quotes(batch)
 
-            for quote in self._call(label, fetch):
-                price = quote.get("regularMarketPrice")
-                if price is None or quote.get("symbol") not in batch:
-                    continue
-                rows.append(
-                    {
-                        "symbol": quote["symbol"],
-                        "price": float(price),
-                        "currency": quote.get("currency"),
-                        "market_state": quote.get("marketState"),
-                        "market_time": pd.Timestamp(
-                            int(quote.get("regularMarketTime", 0)), unit="s", tz="UTC"
-                        ),
-                        "previous_close": quote.get("regularMarketPreviousClose"),
-                        "day_volume": quote.get("regularMarketVolume"),
-                    }
-                )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "symbol",
-                "price",
-                "currency",
-                "market_state",
-                "market_time",
-                "previous_close",
-                "day_volume",
-            ],
-        )
+            found += [q for q in self._call(label, fetch) if q.get("symbol") in batch]
+        return found
+
+    def instruments(self, symbols: Sequence[str]) -> dict[str, Instrument]:
+        """What Yahoo reports about each symbol it knows (type, exchange, zone, currency)."""
+        return {q["symbol"]: Instrument.from_quote(q) for q in self.quotes(symbols)}
+
+    def current_prices(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """Latest prices of many symbols, QUOTE_BATCH per request (Yahoo's v7 quote)."""
+        rows = [row for q in self.quotes(symbols) if (row := quote_row(q)) is not None]
+        return pd.DataFrame(rows, columns=list(QUOTE_COLUMNS))
+
+    def corporate_actions(self, symbol: str) -> tuple[pd.DataFrame, datetime]:
+        """Every split and dividend Yahoo lists for ``symbol`` (one chart request), as
+        Yahoo states them, and when the answer arrived."""
+
+        def fetch() -> tuple[pd.DataFrame, datetime]:
+            data = yfdata.YfData(session=self.session).get_raw_json(
+                CHART_URL.format(symbol=symbol), params=ACTIONS_PARAMS
+            )
+            arrived = settings.now()
+            chart = data["chart"]
+            if chart.get("error") or not chart.get("result"):
+                raise NoDataError(symbol, f"Yahoo sent no chart: {chart.get('error')}")
+            return chart_events(symbol, chart["result"][0]), arrived
+
+        return self._call(symbol, fetch)
 
     def stock_info(self, symbol: str) -> dict[str, Any]:
         """Name, exchange, currency, sector, industry of one symbol (yfinance's ``.info``)."""
@@ -287,3 +319,29 @@ class YahooClient:
 
         info = self._call(symbol, fetch)
         return {"symbol": symbol, **{f: info.get(f) for f in _INFO_FIELDS}}
+
+
+def quote_row(quote: dict[str, Any]) -> dict[str, Any] | None:
+    """A ``current_prices`` row from one v7 quote (None without a price).
+
+    Prices are rounded to Yahoo's ``priceHint`` decimals (its float32 values carry noise:
+    225.89 arrives as 225.88999938964844); a quote without ``regularMarketTime`` has no
+    known market time (NULL), not 1970-01-01.
+    """
+    price = quote.get("regularMarketPrice")
+    if price is None:
+        return None
+    hint = Instrument.from_quote(quote).price_hint
+    market_time = quote.get("regularMarketTime")
+    previous = quote.get("regularMarketPreviousClose")
+    return {
+        "symbol": quote["symbol"],
+        "price": round_price(float(price), hint),
+        "currency": quote.get("currency"),
+        "market_state": quote.get("marketState"),
+        "market_time": (
+            pd.Timestamp(int(market_time), unit="s", tz="UTC") if market_time else pd.NaT
+        ),
+        "previous_close": None if previous is None else round_price(float(previous), hint),
+        "day_volume": quote.get("regularMarketVolume"),
+    }

@@ -38,6 +38,27 @@ def test_symbols_add_asks_yahoo_and_refuses_unknown(cli: Cli) -> None:
     assert cli("symbols", "list").output.split() == ["AAPL"]
 
 
+def test_symbols_add_refuses_instruments_that_do_not_trade_nyse_sessions(cli: Cli) -> None:
+    result = CliRunner().invoke(
+        main, ["symbols", "add", "AAPL", "EURUSD=X", "BTC-USD", "CL=F", "VOD.L"]
+    )
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    for symbol, said in [
+        ("EURUSD=X", "exchange CCY, timezone Europe/London, quoteType CURRENCY"),
+        ("BTC-USD", "exchange CCC, timezone UTC, quoteType CRYPTOCURRENCY"),
+        ("CL=F", "exchange NYM, timezone America/New_York, quoteType FUTURE"),
+        ("VOD.L", "exchange LSE, timezone Europe/London, quoteType EQUITY, currency GBp"),
+    ]:
+        line = next(x for x in lines if symbol + ": Yahoo reports" in x)
+        assert said in line and "refused:" in line
+    assert "Nothing was added" in result.output
+    assert cli("symbols", "list").output.split() == []  # not even AAPL
+    accepted = cli("symbols", "add", "AAPL", "SPY", "^GSPC")
+    assert accepted.exit_code == 0, accepted.output
+    assert cli("symbols", "list").output.split() == ["AAPL", "SPY", "^GSPC"]
+
+
 def test_sync_runs_through_dagster_then_skips_what_is_complete(
     cli: Cli, fake_yahoo: FakeYahoo, isolated_paths: Path
 ) -> None:
@@ -153,3 +174,16 @@ def test_progress_per_run_and_a_table_per_symbol(cli: Cli) -> None:
     assert quiet.exit_code == 1
     (summary,) = quiet.stdout.splitlines()  # the Dagster log on stderr aside
     assert summary.startswith("done: 4 partition(s) stored, 2 failed")
+
+
+def test_sync_actions_refreshes_corporate_actions_alone(cli: Cli, fake_yahoo: FakeYahoo) -> None:
+    assert cli("symbols", "add", "SPLT,MSFT").exit_code == 0
+    fake_yahoo.reset_counters()
+    result = cli("sync-actions", "--symbols", "SPLT")
+    assert result.exit_code == 0, result.output
+    assert "1 symbol(s) refreshed, 1 new event(s)" in result.output  # the 4:1 split
+    assert fake_yahoo.requests["chart"] == 1
+    everything = cli("sync-actions")
+    assert "2 symbol(s) refreshed" in everything.output
+    failed = CliRunner().invoke(main, ["sync-actions", "--symbols", "ZZNOPE"])
+    assert failed.exit_code == 1 and "ZZNOPE" in failed.output

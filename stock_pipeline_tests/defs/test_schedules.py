@@ -16,6 +16,7 @@ from dagster._utils.schedules import schedule_execution_time_iterator  # the dae
 
 from stock_pipeline.definitions import defs
 from stock_pipeline.defs.schedules import (
+    corporate_actions_schedule,
     intraday_hourly_schedule,
     market_close_schedule,
     market_open_schedule,
@@ -253,3 +254,16 @@ def test_the_open_and_close_ticks_materialize_what_they_request(pipeline: Pipeli
         for r in execute(pipeline.instance, "daily_prices_job", close_tick.run_requests or [])
     )
     assert pipeline.materialized("daily_prices") == {"2026|AAPL", "2026|IBM"}
+
+
+def test_corporate_actions_are_refreshed_once_after_each_close(
+    registered: dg.DagsterInstance,
+) -> None:
+    full = outcomes(corporate_actions_schedule, registered, date(2026, 11, 24))
+    assert run_times(full) == ["16:20"]
+    (request,) = full["16:20"].run_requests or []
+    assert request.run_key == "corporate_actions_schedule:2026-11-24T16:20:00-05:00"
+    early = outcomes(corporate_actions_schedule, registered, date(2026, 11, 27))
+    assert run_times(early) == ["13:20"]
+    holiday = outcomes(corporate_actions_schedule, registered, date(2026, 11, 26))
+    assert run_times(holiday) == []

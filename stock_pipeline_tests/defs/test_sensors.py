@@ -19,11 +19,16 @@ import pytest
 
 from stock_pipeline.definitions import defs
 from stock_pipeline.defs import sensors
-from stock_pipeline.defs.resources import WarehouseResource
+from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.defs.schedules import intraday_hourly_schedule
-from stock_pipeline.domain.errors import InvalidSymbolError, LookbackExceededError
+from stock_pipeline.domain.errors import (
+    InvalidSymbolError,
+    LookbackExceededError,
+    OutOfScopeError,
+)
 from stock_pipeline.domain.planning import check_lookback
 from stock_pipeline.domain.trading_calendar import session_close, sessions_between
+from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
 from stock_pipeline_tests.support.frames import bars
 from stock_pipeline_tests.support.quarantine import quarantine_symbol
@@ -45,7 +50,8 @@ def evaluate(
         instance=instance,
         cursor=cursor,
         repository_def=defs.get_repository_def(),
-        resources={"warehouse": WarehouseResource()},  # $STOCK_PIPELINE_DUCKDB: the test's
+        # $STOCK_PIPELINE_DUCKDB and $STOCK_PIPELINE_YAHOO_URL: the test's
+        resources={"warehouse": WarehouseResource(), "yahoo": YahooFinanceResource()},
     )
     return sensor.evaluate_tick(context)
 
@@ -105,8 +111,12 @@ def test_new_symbols_get_their_history_within_yahoo_s_lookback(
 
 
 def test_the_symbol_file_adds_and_removes_partitions_and_removed_ones_stop_syncing(
-    instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_yahoo: FakeYahoo,
 ) -> None:
+    monkeypatch.setenv("STOCK_PIPELINE_YAHOO_URL", fake_yahoo.url)
     instance.add_dynamic_partitions("symbols", ["AAPL", "OLD"])
     listing = tmp_path / "symbols.txt"
     listing.write_text("# core holdings\nAAPL\nmsft   # lower case is fine\n\nIBM\n")
@@ -148,6 +158,23 @@ def test_an_empty_or_bad_symbol_file_fails_the_tick_without_removing_anything(
     with pytest.raises(InvalidSymbolError, match=r"symbols\.txt:2"):
         evaluate(sensors.symbols_sensor, instance)
     assert instance.get_dynamic_partitions("symbols") == ["AAPL"]
+
+
+def test_a_symbol_file_with_an_out_of_scope_instrument_fails_the_tick_and_applies_nothing(
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_yahoo: FakeYahoo,
+) -> None:
+    monkeypatch.setenv("STOCK_PIPELINE_YAHOO_URL", fake_yahoo.url)
+    instance.add_dynamic_partitions("symbols", ["AAPL", "OLD"])
+    listing = tmp_path / "symbols.txt"
+    listing.write_text("AAPL\nMSFT\nBTC-USD\n")
+    monkeypatch.setenv("STOCK_PIPELINE_SYMBOLS_FILE", str(listing))
+    with pytest.raises(OutOfScopeError, match=r"BTC-USD: Yahoo reports exchange CCC, timezone UTC"):
+        evaluate(sensors.symbols_sensor, instance)
+    assert fake_yahoo.requests["quote"] == 1  # the same one request `symbols add` makes
+    assert instance.get_dynamic_partitions("symbols") == ["AAPL", "OLD"]  # nothing applied
 
 
 def test_a_quarantined_symbol_is_not_backfilled(instance: dg.DagsterInstance) -> None:

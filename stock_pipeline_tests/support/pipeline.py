@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from stock_pipeline.defs.assets.actions import corporate_actions
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
@@ -17,7 +18,10 @@ from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResourc
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.warehouse.tables import connect
 
-ASSETS = {a.key.path[-1]: a for a in (intraday_prices, daily_prices, stocks, current_prices)}
+ASSETS = {
+    a.key.path[-1]: a
+    for a in (intraday_prices, daily_prices, stocks, current_prices, corporate_actions)
+}
 
 
 @dataclass

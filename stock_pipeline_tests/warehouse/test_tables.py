@@ -5,7 +5,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, read_slices, replace_slices
+from stock_pipeline.warehouse.tables import (
+    INTRADAY_PRICES,
+    TABLES,
+    add_missing_columns,
+    connect,
+    read_slices,
+    replace_slices,
+)
 from stock_pipeline_tests.support.frames import bars
 
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)
@@ -101,3 +108,25 @@ def test_constants_fill_columns_the_frame_lacks(duckdb_file: Path) -> None:
         stored = con.execute("SELECT DISTINCT fetched_at FROM intraday_prices").fetchall()
     assert "fetched_at" not in frame.columns
     assert [pd.Timestamp(t) for (t,) in stored] == [stamp]
+
+
+# The stocks layout today's main writes (before `timezone` was declared).
+LEGACY_STOCKS = (
+    'CREATE TABLE "stocks" ("symbol" VARCHAR NOT NULL, "long_name" VARCHAR, '
+    '"short_name" VARCHAR, "exchange" VARCHAR, "currency" VARCHAR, "sector" VARCHAR, '
+    '"industry" VARCHAR, "quote_type" VARCHAR, "fetched_at" TIMESTAMPTZ, PRIMARY KEY ("symbol"))'
+)
+
+
+def test_an_older_file_gains_declared_columns_and_keeps_its_rows(duckdb_file: Path) -> None:
+    duckdb_file.parent.mkdir(parents=True)
+    with duckdb.connect(str(duckdb_file)) as con:
+        con.execute(LEGACY_STOCKS)
+        con.execute(
+            "INSERT INTO stocks (symbol, long_name, exchange, currency, quote_type) "
+            "VALUES ('AAPL', 'Apple Inc.', 'NMS', 'USD', 'EQUITY')"
+        )
+    with connect(duckdb_file) as con:
+        rows = con.execute("SELECT symbol, long_name, currency, timezone FROM stocks").fetchall()
+        assert rows == [("AAPL", "Apple Inc.", "USD", None)]
+        assert add_missing_columns(con, TABLES.values()) == []  # nothing left to add

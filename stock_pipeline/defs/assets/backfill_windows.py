@@ -36,7 +36,7 @@ from stock_pipeline.domain.shared_windows import shared_window_days
 from stock_pipeline.domain.trading_calendar import expected_bar_count
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, warehouse_lock
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, read_slices
-from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome, fetch_intraday
+from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome, Splits, fetch_intraday
 from stock_pipeline.yahoo.client import YahooClient
 
 # A run waits this long for the backfill's run ahead of it, then fetches on its own.
@@ -106,13 +106,15 @@ def fetch_intraday_for_run(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    splits: Splits | None = None,
     progress: ProgressTracker | None = None,
 ) -> BatchResult:
-    """The run's partitions: fetched, or stored earlier by a run of the same backfill."""
+    """The run's partitions: fetched, or stored earlier by a run of the same backfill
+    (``splits``: every split known, to store bars as traded; see ``fetch_intraday``)."""
     scope = backfill_scope(context)
     if scope is None:
         return fetch_intraday(
-            client, partitions, interval, max_workers=max_workers, progress=progress
+            client, partitions, interval, max_workers=max_workers, splits=splits, progress=progress
         )
     folder = backfill_files_dir()
     pruned = prune_backfill_files(context.instance, folder)
@@ -128,12 +130,12 @@ def fetch_intraday_for_run(
     except WarehouseLockTimeout as exc:
         context.log.warning(f"{exc}; fetching this run's partitions without sharing")
         return fetch_intraday(
-            client, partitions, interval, max_workers=max_workers, progress=progress
+            client, partitions, interval, max_workers=max_workers, splits=splits, progress=progress
         )
     with turn:
         manifest = folder / f"{scope.backfill_id}-{interval}.json"
         return _fetch_shared(
-            scope, manifest, client, warehouse, partitions, interval, max_workers, progress
+            scope, manifest, client, warehouse, partitions, interval, max_workers, splits, progress
         )
 
 
@@ -145,6 +147,7 @@ def _fetch_shared(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    splits: Splits | None,
     progress: ProgressTracker | None = None,
 ) -> BatchResult:
     now = settings.now()
@@ -165,6 +168,7 @@ def _fetch_shared(
         interval,
         max_workers=max_workers,
         now=now,
+        splits=splits,
         progress=progress,
     )
     mine, others = split_batch(fetched, {p.key for p in partitions})
@@ -234,7 +238,8 @@ def stored_batch(
     if rows.empty:
         return result
     rows = rows.assign(session_date=pd.to_datetime(rows["session_date"]).dt.date)
-    rows = rows[list(INTRADAY_COLUMNS)].astype(INTRADAY_COLUMNS)
+    # fetched_at kept: a reused row's answer arrived when the other run fetched it.
+    rows = rows[[*INTRADAY_COLUMNS, "fetched_at"]].astype(INTRADAY_COLUMNS)
     by_key = {str(key): part for key, part in rows.groupby(_row_keys(rows), sort=False)}
     for p in partitions:
         part = by_key.get(p.key)

@@ -129,9 +129,8 @@ def finish_batch(
 
     stored = 0
     if not result.frame.empty:
-        stored = warehouse.write(
-            table, result.frame.assign(fetched_at=pd.Timestamp(settings.now()))
-        )
+        # fetched_at: when each answer arrived, if the batch recorded it.
+        stored = warehouse.write(table, result.frame, {"fetched_at": pd.Timestamp(settings.now())})
     for key in result.succeeded:
         context.log_event(
             dg.AssetMaterialization(

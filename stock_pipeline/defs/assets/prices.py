@@ -1,18 +1,23 @@
 """Price assets: intraday bars per (trading day, symbol); daily/weekly bars per (year, symbol)."""
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from stock_pipeline import settings
 from stock_pipeline.defs.assets.backfill_windows import fetch_intraday_for_run
 from stock_pipeline.defs.assets.outcomes import finish_batch
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
     normalize_history_interval,
@@ -22,9 +27,15 @@ from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intra
 from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.run_keys import INTERVAL_TAG, SOURCE_TAG
 from stock_pipeline.domain.verdicts import history_partition_verdicts, intraday_partition_verdicts
+from stock_pipeline.services.corporate_actions import (
+    ensure_splits_known,
+    known_splits,
+    store_answer_events,
+)
 from stock_pipeline.services.run_progress import run_tracker
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
-from stock_pipeline.yahoo.batch import fetch_history
+from stock_pipeline.yahoo.batch import BatchResult, fetch_history
+from stock_pipeline.yahoo.client import YahooClient
 
 PRICES_GROUP = "prices"
 
@@ -39,6 +50,41 @@ PRICE_ASSET_OPTIONS: dict[str, Any] = {
     "pool": YAHOO_POOL,
     "retry_policy": FETCH_RETRY_POLICY,
 }
+
+
+@dataclass(frozen=True)
+class KnownSplits:
+    splits: dict[str, list[tuple[date, float]]]
+    requests: Counter[str]
+    failed: dict[str, str]  # symbol: why its splits could not be refreshed
+
+    def drop_unknown(self, result: BatchResult) -> None:
+        """Fail the partitions of symbols whose splits are unknown: their bars cannot be
+        put back to as traded, and a wrong basis must not be stored."""
+        if not self.failed:
+            return
+        for outcome in result.outcomes.values():
+            symbol = outcome.key.rsplit("|", 1)[-1]
+            if symbol in self.failed and outcome.error is None:
+                outcome.error = PartitionFailure(
+                    "SplitsUnknownError",
+                    f"{symbol}: its splits could not be refreshed, so its bars cannot be "
+                    f"stored as traded ({self.failed[symbol]})",
+                    transient=True,
+                )
+                outcome.rows = 0
+        if not result.frame.empty:
+            result.frame = result.frame[~result.frame["symbol"].isin(set(self.failed))]
+
+
+def splits_first(
+    client: YahooClient, database: str, symbols: list[str], yahoo: YahooFinanceResource
+) -> KnownSplits:
+    """Every split of ``symbols`` up to now, refreshed first where a session opened since
+    the last check (at most one request per symbol and trading day), so each answer can be
+    stored as traded."""
+    refresh = ensure_splits_known(client, database, symbols, settings.now(), yahoo.max_workers)
+    return KnownSplits(known_splits(database, symbols), refresh.requests, refresh.failed)
 
 
 class IntradayConfig(dg.Config):
@@ -91,18 +137,24 @@ def intraday_prices(
     """
     interval = _checked(normalize_intraday_interval, config.interval)
     partitions = parse_intraday_keys(context.partition_keys)
+    client = yahoo.client()
+    symbols = sorted({p.symbol for p in partitions})
+    splits = splits_first(client, str(warehouse.database), symbols, yahoo)
     progress = _progress(context, interval, yahoo)
     result = fetch_intraday_for_run(
         context,
-        yahoo.client(),
+        client,
         warehouse,
         partitions,
         interval,
         max_workers=yahoo.max_workers,
+        splits=splits.splits,
         progress=progress,
     )
     if progress is not None:
         progress.finish_fetch()
+    result.requests.update(splits.requests)
+    splits.drop_unknown(result)
     return finish_batch(
         context,
         result,
@@ -128,12 +180,22 @@ def daily_prices(
     """
     interval = _checked(normalize_history_interval, config.interval)
     partitions = parse_history_keys(context.partition_keys)
+    client, database = yahoo.client(), str(warehouse.database)
+    splits = splits_first(client, database, sorted({p.symbol for p in partitions}), yahoo)
     progress = _progress(context, interval, yahoo)
     result = fetch_history(
-        yahoo.client(), partitions, interval, max_workers=yahoo.max_workers, progress=progress
+        client,
+        partitions,
+        interval,
+        max_workers=yahoo.max_workers,
+        splits=splits.splits,
+        progress=progress,
     )
     if progress is not None:
         progress.finish_fetch()
+    result.requests.update(splits.requests)
+    splits.drop_unknown(result)
+    store_answer_events(database, result.frame, settings.now())
     return finish_batch(
         context,
         result,

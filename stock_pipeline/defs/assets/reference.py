@@ -23,6 +23,7 @@ PROFILE_FIELDS = {
     "sector": "sector",
     "industry": "industry",
     "quote_type": "quoteType",
+    "timezone": "exchangeTimezoneName",
 }
 
 
@@ -38,8 +39,9 @@ PROFILE_FIELDS = {
 def stocks(
     context: dg.AssetExecutionContext, yahoo: YahooFinanceResource, warehouse: WarehouseResource
 ) -> pd.DataFrame:
-    """Profile of each registered symbol: name, exchange, currency, sector and industry,
-    from Yahoo. One partition per symbol; `stock-pipeline symbols add` creates it.
+    """Profile of each registered symbol: name, exchange, currency, time zone, quote type,
+    sector and industry, from Yahoo. One partition per symbol; `stock-pipeline symbols add`
+    creates it.
 
     One symbol's failed lookup never loses the others: they are stored, and the run fails
     naming the failed symbols (as the price assets do)."""

@@ -18,6 +18,11 @@ def test_stocks_profile(pipeline: Pipeline) -> None:
     row = pipeline.query("SELECT * FROM stocks")
     assert list(row["symbol"]) == ["AAPL"]
     assert row["long_name"][0] and row["sector"][0] and row["exchange"][0]
+    assert (row["currency"][0], row["timezone"][0], row["quote_type"][0]) == (
+        "USD",
+        "America/New_York",
+        "EQUITY",
+    )
 
 
 def test_one_unknown_profile_does_not_lose_the_others(pipeline: Pipeline) -> None:
