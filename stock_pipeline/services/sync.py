@@ -17,6 +17,7 @@ import dagster as dg
 
 from stock_pipeline import settings
 from stock_pipeline.defs.partitions import trading_days
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
 from stock_pipeline.domain.partition_keys import history_key, intraday_key
@@ -32,6 +33,7 @@ from stock_pipeline.domain.trading_calendar import (
     sessions_between,
 )
 from stock_pipeline.services.registry import registered_symbols
+from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import connect
@@ -276,15 +278,25 @@ def execute_plan(
     on_run: Callable[[RunSlice, RunReport], None] | None = None,
     origin: str = "cli",
 ) -> list[RunReport]:
-    """Run each slice of the plan in this process, recorded on the instance."""
+    """Run each slice of the plan in this process, recorded on the instance.
+
+    Each run names this process as its owner (``run_owner``): if the process dies, the next
+    command marks the run failed instead of leaving it "started" forever.
+    """
     job = defs.resolve_job_def(plan.job)
     reports = []
     for run in plan.runs:
+        stopping.check()  # a stop between runs starts no new one
         result = job.execute_in_process(
             instance=instance,
             run_config=run_config_with(plan, yahoo),
             raise_on_error=False,
-            tags={**run.tags(), INTERVAL_TAG: plan.interval, ORIGIN_TAG: origin},
+            tags={
+                **run.tags(),
+                INTERVAL_TAG: plan.interval,
+                ORIGIN_TAG: origin,
+                **owner_tags(),
+            },
         )
         report = read_run_report(instance, result.run_id)
         reports.append(report)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -23,8 +23,14 @@ import yfinance.cache as yfcache
 import yfinance.data as yfdata
 
 from stock_pipeline import settings
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.bars import empty_intraday, normalize_daily, normalize_intraday
-from stock_pipeline.domain.errors import InvalidDateRangeError, NoDataError
+from stock_pipeline.domain.errors import (
+    ConfigurationError,
+    InvalidDateRangeError,
+    NoDataError,
+    RateLimitedError,
+)
 from stock_pipeline.domain.intervals import (
     intraday_spec,
     normalize_history_interval,
@@ -69,6 +75,27 @@ def _session_for(settings: YahooSettings) -> YahooSession:
         return session
 
 
+def check_base_url(url: str | None) -> str | None:
+    """The mirror URL if requests can go there, else a ``ConfigurationError`` saying why.
+
+    curl answers an ``ftp://`` or scheme-less URL with a connection error that looks like
+    an outage and would be retried for minutes; it is a setting to fix, so it fails now.
+    """
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"the Yahoo URL {url!r} (STOCK_PIPELINE_YAHOO_URL or the yahoo resource's "
+            f"base_url) is not an http(s)://HOST[:PORT] URL; fix it, or unset it to use Yahoo"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ConfigurationError(f"the Yahoo URL {url!r} has an invalid port") from None
+    return url
+
+
 def _valid_timezone(name: object) -> bool:
     if not isinstance(name, str) or not name:
         return False
@@ -82,7 +109,10 @@ def _valid_timezone(name: object) -> bool:
 class YahooClient:
     """Fetches bars, quotes and stock info; every failure is a typed, explained error."""
 
-    def __init__(self, settings: YahooSettings, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, settings: YahooSettings, sleep: Callable[[float], None] = stopping.sleep
+    ) -> None:
+        check_base_url(settings.base_url)
         self.settings = settings
         self._sleep = sleep
         yf.config.debug.hide_exceptions = False
@@ -114,6 +144,8 @@ class YahooClient:
             if not error.transient or attempt >= self.settings.max_retries:
                 raise error
             delay = self._backoff(attempt)
+            if isinstance(error, RateLimitedError):  # wait for the host's cool-down too
+                delay = max(delay, self.session.circuit.remaining())
             log.warning(
                 "%s (attempt %d of %d); retrying in %.1fs",
                 error,

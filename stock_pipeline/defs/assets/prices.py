@@ -12,6 +12,8 @@ from stock_pipeline.defs.assets.outcomes import INTERVAL_TAG, finish_batch
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.defs.step_errors import permanent_failures
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import StockPipelineError
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
@@ -72,17 +74,19 @@ def intraday_prices(
     """
     interval = _checked(normalize_intraday_interval, config.interval)
     partitions = parse_intraday_keys(context.partition_keys)
-    result = fetch_intraday_for_run(
-        context, yahoo.client(), warehouse, partitions, interval, max_workers=yahoo.max_workers
-    )
-    return finish_batch(
-        context,
-        result,
-        INTRADAY_PRICES,
-        warehouse,
-        extra={"interval": interval},
-        tags={INTERVAL_TAG: interval},
-    )
+    with permanent_failures(context, FETCH_RETRY_POLICY):
+        result = fetch_intraday_for_run(
+            context, yahoo.client(), warehouse, partitions, interval, max_workers=yahoo.max_workers
+        )
+        stopping.check()  # a stop during the fetch stores nothing of the run
+        return finish_batch(
+            context,
+            result,
+            INTRADAY_PRICES,
+            warehouse,
+            extra={"interval": interval},
+            tags={INTERVAL_TAG: interval},
+        )
 
 
 @dg.asset(partitions_def=history_partitions, **PRICE_ASSET_OPTIONS)
@@ -99,12 +103,14 @@ def daily_prices(
     """
     interval = _checked(normalize_history_interval, config.interval)
     partitions = parse_history_keys(context.partition_keys)
-    result = fetch_history(yahoo.client(), partitions, interval, max_workers=yahoo.max_workers)
-    return finish_batch(
-        context,
-        result,
-        DAILY_PRICES,
-        warehouse,
-        extra={"interval": interval},
-        tags={INTERVAL_TAG: interval},
-    )
+    with permanent_failures(context, FETCH_RETRY_POLICY):
+        result = fetch_history(yahoo.client(), partitions, interval, max_workers=yahoo.max_workers)
+        stopping.check()  # a stop during the fetch stores nothing of the run
+        return finish_batch(
+            context,
+            result,
+            DAILY_PRICES,
+            warehouse,
+            extra={"interval": interval},
+            tags={INTERVAL_TAG: interval},
+        )
