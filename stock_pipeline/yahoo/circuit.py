@@ -2,9 +2,10 @@
 
 Yahoo's 429 is about the client as a whole, not one symbol: when it answers 429, every
 thread that keeps asking makes the window longer. So the first 429 opens the circuit for
-a cool-down (doubling with each 429 in a row, capped); while it is open no request leaves
-the process (``CircuitOpenError`` instead, at no cost), and once it ends a single probe
-request goes first: its answer closes the circuit (any non-429) or opens it again.
+a cool-down (doubling with each 429 in a row, capped); while it is open every request of
+the process waits (``wait_turn``, ended at once by a stop request), and once it ends a
+single probe request goes first: its answer closes the circuit (any answer but 429) or
+opens it again. ``strikes`` (429s in a row, host-wide) lets the client give up early.
 """
 
 from __future__ import annotations
@@ -15,17 +16,7 @@ import time
 from collections.abc import Callable
 
 RATE_LIMITED = 429
-
-
-class CircuitOpenError(Exception):
-    """No request was sent: Yahoo answered 429 recently and the host is cooling down."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(
-            f"Yahoo answered 429 Too Many Requests; every request is paused for another "
-            f"{seconds:.1f}s"
-        )
-        self.seconds = seconds
+PROBE_POLL_SECONDS = 0.05
 
 
 class RateLimitedResponse(Exception):
@@ -68,20 +59,21 @@ class HostCircuit:
         with self._lock:
             return max(0.0, self._open_until - self._clock())
 
-    def before_request(self) -> None:
-        """Let a request go, or raise ``CircuitOpenError`` without sending it."""
-        with self._lock:
-            if not self._strikes:
-                return
-            left = self._open_until - self._clock()
-            if left > 0:
-                raise CircuitOpenError(left)
-            if self._probing:  # another thread's probe decides for everyone
-                raise CircuitOpenError(min(1.0, self.base_seconds))
-            self._probing = True
+    def wait_turn(self, sleep: Callable[[float], None]) -> None:
+        """Wait while the circuit is open, or while another thread's probe is out."""
+        while True:
+            with self._lock:
+                if not self._strikes:
+                    return
+                left = self._open_until - self._clock()
+                if left <= 0 and not self._probing:
+                    self._probing = True  # this request is the probe
+                    return
+            sleep(left if left > 0 else PROBE_POLL_SECONDS)
 
-    def record(self, status: int) -> None:
-        """The answer to a request that was let go (0: no answer, connection failed)."""
+    def record(self, status: int | None) -> None:
+        """The answer to a request that was let go (0: none, the connection failed; None:
+        the request was not sent after all)."""
         with self._lock:
             self._probing = False
             if status == RATE_LIMITED:
@@ -90,6 +82,6 @@ class HostCircuit:
                 cool = min(self.max_seconds, self.base_seconds * 2 ** (self._strikes - 1))
                 until = self._clock() + cool * random.uniform(1.0, 1.25)
                 self._open_until = max(self._open_until, until)
-            elif 0 < status < 400:
+            elif status is not None and 0 < status < 400:
                 self._strikes = 0
                 self._open_until = 0.0

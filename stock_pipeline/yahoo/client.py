@@ -72,6 +72,9 @@ def _session_for(settings: YahooSettings) -> YahooSession:
             _SESSIONS[settings.base_url] = session
         else:
             session.set_rate(settings.requests_per_second)
+        # The host's cool-down after a 429 follows the client's back-off settings.
+        session.circuit.base_seconds = settings.backoff_seconds
+        session.circuit.max_seconds = settings.max_backoff_seconds
         return session
 
 
@@ -143,9 +146,16 @@ class YahooClient:
                     error = classify(symbol, exc, meter.statuses)
             if not error.transient or attempt >= self.settings.max_retries:
                 raise error
+            strikes = self.session.circuit.strikes
+            if isinstance(error, RateLimitedError) and strikes > self.settings.max_retries:
+                # Host-wide, not per call: the whole process backs off as one.
+                raise RateLimitedError(
+                    symbol,
+                    f"Yahoo answered 429 to the last {strikes} requests of this process; "
+                    f"giving up for now. Lower requests_per_second (--delay) or wait a few "
+                    f"minutes",
+                )
             delay = self._backoff(attempt)
-            if isinstance(error, RateLimitedError):  # wait for the host's cool-down too
-                delay = max(delay, self.session.circuit.remaining())
             log.warning(
                 "%s (attempt %d of %d); retrying in %.1fs",
                 error,

@@ -23,7 +23,7 @@ from stock_pipeline.domain.errors import (
     YahooRejectedError,
     YahooServerError,
 )
-from stock_pipeline.yahoo.circuit import CircuitOpenError, RateLimitedResponse
+from stock_pipeline.yahoo.circuit import RateLimitedResponse
 
 _DATA_KINDS = ("chart", "timezone", "quote", "quote_summary")
 
@@ -36,8 +36,6 @@ def classify(
         return exc
     if stopping.stop_requested():  # yfinance may have wrapped the stop in its own error
         return stopping.SyncStopped(f"{stopping.stop_reason()}: {symbol} was not fetched")
-    if isinstance(exc, CircuitOpenError):
-        return RateLimitedError(symbol, f"{exc}; not sent")
     data_statuses = [status for kind, status in statuses if kind in _DATA_KINDS]
     reason = getattr(exc, "yahoo_reason", None) or str(exc)
     if isinstance(exc, yfexc.YFRateLimitError | RateLimitedResponse) or 429 in data_statuses:

@@ -156,8 +156,12 @@ class YahooSession(curl_requests.Session):
         if extra_headers:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **extra_headers}
         stopping.check()
-        self.circuit.before_request()
-        self.limiter.acquire()
+        self.circuit.wait_turn(stopping.sleep)
+        try:
+            self.limiter.acquire()
+        except BaseException:
+            self.circuit.record(None)  # not sent: another thread may probe
+            raise
         with self._totals_lock:
             self.totals[kind] += 1
         for meter in self._meters():
