@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -26,7 +27,10 @@ import yfinance.data
 from click.testing import CliRunner, Result
 
 from stock_pipeline.cli import main
+from stock_pipeline.domain.partition_keys import SymbolDay
 from stock_pipeline.fake_yahoo import FakeYahoo
+from stock_pipeline.yahoo.batch import fetch_intraday
+from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 
 BIN = Path(sys.executable).parent / "stock-pipeline"
 EXIT_BOUND = 10.0  # seconds from the signal to the process's exit
@@ -154,6 +158,7 @@ def run_statuses(home: Path) -> list[dg.DagsterRunStatus]:
 
 def assert_stopped(code: int, took: float, after: list[str], signum: int) -> None:
     name = signal.Signals(signum).name
+    print(f"figure: {name}: exit {code} after {took:.1f} s")  # for docs/troubleshooting.md
     assert code == 128 + signum, after
     assert took < EXIT_BOUND, f"took {took:.1f} s"
     assert after[0].startswith(f"stopping: {name} received; ending the sync within 5 s"), after
@@ -222,6 +227,7 @@ def test_a_signal_during_dagsters_step_retry_wait_ends_the_run_itself(
     assert notice.startswith("warning: intraday_prices: attempt 1 of 4 failed (")
     assert "it gives up after attempt 4" in notice
     code, took, after = sync.signal_and_time(signal.SIGTERM)
+    print(f"figure: SIGTERM in Dagster's retry wait: exit {code} after {took:.1f} s")
     assert code == 143 and took < EXIT_BOUND, (took, after)
     assert any("this process ended it" in line for line in after), after
     assert stored_rows(duckdb_file).equals(seeded)
@@ -317,6 +323,7 @@ def test_a_yahoo_url_that_cannot_work_fails_before_any_run(
 ) -> None:
     monkeypatch.setenv("STOCK_PIPELINE_YAHOO_URL", url)
     result, took = timed(cli, "sync-intraday", "--symbols", "AAPL", "--date", DAY, "--force")
+    print(f"figure: Yahoo URL {url}: exit {result.exit_code} after {took:.1f} s")
     assert result.exit_code == 2 and took < PERMANENT_BOUND
     assert result.output.splitlines()[0] == (
         f"error: the Yahoo URL {url!r} (STOCK_PIPELINE_YAHOO_URL or the yahoo resource's "
@@ -335,6 +342,7 @@ def test_a_file_that_is_not_duckdb_fails_in_seconds(
     monkeypatch.setenv("STOCK_PIPELINE_DUCKDB", str(bogus))
     args = ["sync-intraday", "--symbols", "AAPL", "--date", DAY] + (["--force"] if force else [])
     result, took = timed(cli, *args)
+    print(f"figure: not a DuckDB file (force={force}): exit {result.exit_code} after {took:.1f} s")
     assert took < PERMANENT_BOUND, f"took {took:.1f} s"
     assert result.exit_code == 2
     assert result.output.splitlines()[0].startswith(f"error: cannot open the warehouse {bogus}")
@@ -348,6 +356,7 @@ def test_a_truncated_warehouse_fails_in_seconds(
     size = duckdb_file.stat().st_size
     os.truncate(duckdb_file, size // 2)
     result, took = timed(cli, "sync-intraday", "--symbols", "AAPL", "--date", DAY, "--force")
+    print(f"figure: truncated warehouse: exit {result.exit_code} after {took:.1f} s")
     assert took < PERMANENT_BOUND, f"took {took:.1f} s"
     # DuckDB opens the file (its header is intact); the run fails at the first data read,
     # once: no step retry.
@@ -372,6 +381,7 @@ def test_the_lock_wait_names_the_holder_is_bounded_and_counts_requests(
     fake_yahoo.reset_counters()
     args = ["sync-intraday", "--symbols", "AAPL", "--date", DAY, "--force", "--lock-timeout", "3"]
     result, took = timed(cli, *args)
+    print(f"figure: lock held, --lock-timeout 3: exit {result.exit_code} after {took:.1f} s")
     assert result.exit_code == 1
     assert took < 3 + PERMANENT_BOUND, f"took {took:.1f} s"
     lines = result.output.splitlines()
@@ -384,3 +394,40 @@ def test_the_lock_wait_names_the_holder_is_bounded_and_counts_requests(
     duckdb_holder.kill()
     duckdb_holder.wait()
     assert stored_rows(duckdb_file).equals(seeded)
+
+
+# ---- a 429 storm -------------------------------------------------------------------------
+
+
+def test_a_429_storm_backs_off_as_one_and_never_asks_cookie_or_crumb_again(
+    fake_yahoo: FakeYahoo, tmp_path: Path
+) -> None:
+    """Two partitions while Yahoo answers every chart request 429 (was: 41 requests)."""
+    for symbol in ("AAPL", "MSFT"):
+        fake_yahoo.add_recording(symbol, "Too Many Requests", status=429)
+    retries = 3
+    client = YahooClient(
+        YahooSettings(
+            base_url=fake_yahoo.url,
+            requests_per_second=None,
+            max_retries=retries,
+            backoff_seconds=0.05,
+            cache_dir=str(tmp_path / "yf"),
+        )
+    )
+    day = date.fromisoformat(DAY)
+    started = time.monotonic()
+    result = fetch_intraday(client, [SymbolDay("AAPL", day), SymbolDay("MSFT", day)], "5m")
+    took = time.monotonic() - started
+    print(f"figure: 429 storm: {dict(fake_yahoo.requests)} in {took:.1f} s")
+    assert sorted(result.failed) == [f"{DAY}|AAPL", f"{DAY}|MSFT"]
+    assert all(reason.startswith("RateLimitedError: ") for reason in result.failed.values())
+    # One host-wide count of 429s in a row: the batch gives up after max_retries + 1 of
+    # them, plus at most the requests already in flight (one per other window).
+    chart = fake_yahoo.requests["chart"]
+    assert chart <= retries + 1 + 1, fake_yahoo.log
+    assert fake_yahoo.requests["cookie"] <= 1 and fake_yahoo.requests["crumb"] <= 1
+    first_429 = next(i for i, r in enumerate(fake_yahoo.log) if r.status == 429)
+    after = [r.kind for r in fake_yahoo.log[first_429:]]
+    assert not {"cookie", "crumb", "consent"} & set(after), after
+    assert took < 10, f"took {took:.1f} s"
