@@ -11,6 +11,7 @@ from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResourc
 from stock_pipeline.defs.step_errors import permanent_failures
 from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.warehouse.tables import STOCKS
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 
@@ -49,12 +50,12 @@ def stocks(
     result = BatchResult(frame=pd.DataFrame())
     rows = []
     for symbol in context.partition_keys:
-        error = None
+        error: PartitionFailure | None = None
         with client.meter() as meter:
             try:
                 info = client.stock_info(symbol)
             except StockPipelineError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                error = PartitionFailure.from_error(exc)
         result.requests.update(meter.counts)
         result.outcomes[symbol] = PartitionOutcome(
             symbol, rows=0 if error else 1, requests=meter.total, error=error
