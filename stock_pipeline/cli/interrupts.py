@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import dagster as dg
 
 T = TypeVar("T")
-GRACE_SECONDS = 5.0
+GRACE_SECONDS = 3.0
 POLL_SECONDS = 0.1
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

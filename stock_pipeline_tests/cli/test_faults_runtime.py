@@ -161,7 +161,7 @@ def assert_stopped(code: int, took: float, after: list[str], signum: int) -> Non
     print(f"figure: {name}: exit {code} after {took:.1f} s")  # for docs/troubleshooting.md
     assert code == 128 + signum, after
     assert took < EXIT_BOUND, f"took {took:.1f} s"
-    assert after[0].startswith(f"stopping: {name} received; ending the sync within 5 s"), after
+    assert after[0].startswith(f"stopping: {name} received; ending the sync within 3 s"), after
     stopped = [line for line in after if line.startswith("stopped: ")]
     assert stopped and f"stopped: {name} received after 0 of 1 run(s)" in stopped[0], after
     assert "stored rows unchanged" in stopped[0]
