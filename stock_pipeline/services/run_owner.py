@@ -7,8 +7,8 @@ Dagster's run monitoring cannot help, since no launcher owns the process. So eac
 run carries its owner (pid, the process's start time, host) in its tags, and every
 command that opens the instance first reconciles: a run whose owner is gone is marked
 failed with the reason, and one that never started is canceled, so it cannot launch later.
-The daemon never re-launches these runs (``dagster/max_retries`` 0): only their process
-could run them.
+The daemon never re-launches these runs (``dagster/max_retries`` 0: only their process
+could run them) nor applies its run-time limit to them (``dagster/max_runtime`` 0).
 """
 
 from __future__ import annotations
