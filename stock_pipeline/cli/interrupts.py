@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
@@ -96,7 +96,7 @@ def run_stoppable(work: Callable[[], T], grace: float = GRACE_SECONDS) -> T:
     return outcome["value"]  # type: ignore[return-value]
 
 
-def finish_interrupted(stop: SyncInterrupted, runs_done: int, runs_planned: int) -> None:
+def finish_interrupted(stop: SyncInterrupted, runs_done: int, runs_planned: int) -> NoReturn:
     """Close this process's unfinished runs, print what happened, exit 130/143."""
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.run_owner import end_runs, unfinished_runs_of

@@ -149,7 +149,6 @@ def _run_plan(
 ) -> None:
     from stock_pipeline.definitions import defs
     from stock_pipeline.services.instance import get_instance
-    from stock_pipeline.services.sync import execute_plan
 
     if dry_run or not quiet:
         for line in plan.describe():
@@ -165,41 +164,48 @@ def _run_plan(
 
         submit_in_background(plan, yahoo_overrides(delay))
         return
+    from stock_pipeline.cli.progress_view import choose_mode, watching_plan
+    from stock_pipeline.services.sync import execute_plan
     from stock_pipeline.services.sync_progress import SyncTally
 
     tally = SyncTally.for_plan(plan)
     started = time.monotonic()
+    yahoo = yahoo_overrides(delay)
+    instance = get_instance()
+    finished: list[Any] = []
+    stop: SyncInterrupted | None = None
+    with watching_plan(plan, yahoo, choose_mode(quiet)) as watch:
 
-    def progress(run: Any, report: Any) -> None:
-        tally.add(run, report)
-        if not quiet:
-            click.echo(
+        def progress(run: Any, report: Any) -> None:
+            watch.finished(run, report)
+            tally.add(run, report)
+            if quiet:
+                return
+            watch.echo(
                 f"  {report.status:<8} run {report.run_id[:8]} {run.first_key} … "
                 f"{run.last_key}: stored {len(report.stored)}, failed "
                 f"{len(report.failed)}, rows {report.rows}, requests {report.requests}"
             )
             for key, reason in sorted(report.failed.items()):
-                click.echo(f"    failed {key}: {reason}")
+                watch.echo(f"    failed {key}: {reason}")
             if report.failure and not report.failed and not report.succeeded:
-                click.echo(f"    {report.failure.splitlines()[0]}")
-            click.echo(tally.progress_line(time.monotonic() - started))
+                watch.echo(f"    {report.failure.splitlines()[0]}")
+            watch.echo(tally.progress_line(time.monotonic() - started))
 
-    instance = get_instance()
-    overrides = yahoo_overrides(delay)
-    finished: list[Any] = []
+        def run_all() -> list[Any]:
+            def on_run(run: Any, report: Any) -> None:
+                if not stopping.stop_requested():  # the interrupted run is not "finished"
+                    finished.append(report)
+                progress(run, report)
 
-    def run_all() -> list[Any]:
-        def on_run(run: Any, report: Any) -> None:
-            if not stopping.stop_requested():  # the interrupted run is not "finished"
-                finished.append(report)
-            progress(run, report)
+            return execute_plan(instance, plan, defs, yahoo, on_run, on_start=watch.started)
 
-        return execute_plan(instance, plan, defs, overrides, on_run)
-
-    try:
-        with notices_on_stderr():
-            reports = run_stoppable(run_all)
-    except SyncInterrupted as stop:
+        try:
+            with notices_on_stderr():
+                reports = run_stoppable(run_all)
+        except SyncInterrupted as interrupted:
+            stop = interrupted
+    if stop is not None:  # after the progress view has closed
         finish_interrupted(stop, len(finished), len(plan.runs))
     elapsed = time.monotonic() - started
     if not quiet:

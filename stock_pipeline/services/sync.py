@@ -7,6 +7,7 @@ recorded on the instance so it shows in the UI.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -288,16 +289,21 @@ def execute_plan(
     yahoo: dict[str, Any] | None = None,
     on_run: Callable[[RunSlice, RunReport], None] | None = None,
     origin: str = "cli",
+    on_start: Callable[[RunSlice, str], None] | None = None,
 ) -> list[RunReport]:
     """Run each slice of the plan in this process, recorded on the instance.
 
-    Each run names this process as its owner (``run_owner``): if the process dies, the next
+    ``on_start`` hears each run's id before it starts (to follow its live progress). Each
+    run names this process as its owner (``run_owner``): if the process dies, the next
     command marks the run failed instead of leaving it "started" forever.
     """
     job = defs.resolve_job_def(plan.job)
     reports = []
     for run in plan.runs:
         stopping.check()  # a stop between runs starts no new one
+        run_id = str(uuid.uuid4())  # Dagster's own run ids are uuid4 strings
+        if on_start:
+            on_start(run, run_id)
         result = job.execute_in_process(
             instance=instance,
             run_config=run_config_with(plan, yahoo),
@@ -308,6 +314,7 @@ def execute_plan(
                 ORIGIN_TAG: origin,
                 **owner_tags(),
             },
+            run_id=run_id,
         )
         report = read_run_report(instance, result.run_id)
         reports.append(report)
