@@ -78,9 +78,11 @@ def submit_in_background(plan: SyncPlan, yahoo: dict[str, Any]) -> None:
 def runs(kind: str | None, limit: int) -> None:
     """Recent Dagster runs, newest first (times in New York)."""
     from stock_pipeline.background import list_runs
+    from stock_pipeline.cli.interrupts import reconcile_orphan_runs
     from stock_pipeline.services.instance import get_instance
 
     instance = get_instance()
+    reconcile_orphan_runs(instance)
     found = list_runs(instance, cast("RunKind", kind or "all"), limit)
     if not found:
         click.echo(f"no {kind} runs" if kind else "no runs")
@@ -114,10 +116,12 @@ def run(run_id: str, tail: int, follow: bool) -> None:
 
     from stock_pipeline.background.handle import attempts, requests_spent
     from stock_pipeline.background.monitor import RunSummary, find_run_id
+    from stock_pipeline.cli.interrupts import reconcile_orphan_runs
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.run_report import read_run_report
 
     instance = get_instance()
+    reconcile_orphan_runs(instance)
     try:
         full_id = find_run_id(instance, run_id)
     except KeyError as exc:

@@ -12,6 +12,15 @@ import click
 
 from stock_pipeline import settings
 from stock_pipeline.cli.common import EXIT_PARTIAL, fail, guarded, parse_date
+from stock_pipeline.cli.interrupts import (
+    SyncInterrupted,
+    apply_sync_settings,
+    finish_interrupted,
+    notices_on_stderr,
+    reconcile_orphan_runs,
+    run_stoppable,
+)
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
     HISTORY_PERIODS,
@@ -110,6 +119,12 @@ def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--quiet", is_flag=True, help="Print only the summary line."),
         click.option(
+            "--lock-timeout",
+            type=click.FloatRange(min=0),
+            help="Seconds to wait for a warehouse another process holds, then fail "
+            "(default: $STOCK_PIPELINE_LOCK_TIMEOUT, else 120).",
+        ),
+        click.option(
             "--background",
             is_flag=True,
             help="Queue the runs for dagster-daemon and return at once; print their ids.",
@@ -118,6 +133,15 @@ def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def _plan(make: Callable[[], Any]) -> Any:
+    """Plan a sync; Ctrl-C/SIGTERM (e.g. while the warehouse is held) ends it cleanly."""
+    try:
+        with notices_on_stderr():
+            return run_stoppable(make)
+    except SyncInterrupted as stop:
+        finish_interrupted(stop, 0, 0)
 
 
 def _run_plan(
@@ -147,6 +171,9 @@ def _run_plan(
     tally = SyncTally.for_plan(plan)
     started = time.monotonic()
     yahoo = yahoo_overrides(delay)
+    instance = get_instance()
+    finished: list[Any] = []
+    stop: SyncInterrupted | None = None
     with watching_plan(plan, yahoo, choose_mode(quiet)) as watch:
 
         def progress(run: Any, report: Any) -> None:
@@ -165,7 +192,21 @@ def _run_plan(
                 watch.echo(f"    {report.failure.splitlines()[0]}")
             watch.echo(tally.progress_line(time.monotonic() - started))
 
-        reports = execute_plan(get_instance(), plan, defs, yahoo, progress, on_start=watch.started)
+        def run_all() -> list[Any]:
+            def on_run(run: Any, report: Any) -> None:
+                if not stopping.stop_requested():  # the interrupted run is not "finished"
+                    finished.append(report)
+                progress(run, report)
+
+            return execute_plan(instance, plan, defs, yahoo, on_run, on_start=watch.started)
+
+        try:
+            with notices_on_stderr():
+                reports = run_stoppable(run_all)
+        except SyncInterrupted as interrupted:
+            stop = interrupted
+    if stop is not None:  # after the progress view has closed
+        finish_interrupted(stop, len(finished), len(plan.runs))
     elapsed = time.monotonic() - started
     if not quiet:
         for line in tally.table():
@@ -198,6 +239,7 @@ def sync_intraday(
     batch_size: int | None,
     delay: float | None,
     quiet: bool,
+    lock_timeout: float | None,
     background: bool,
     interval: str,
     day: date | None,
@@ -206,18 +248,23 @@ def sync_intraday(
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.sync import intraday_days, plan_intraday
 
+    apply_sync_settings(lock_timeout)
+    reconcile_orphan_runs(get_instance())
+
     interval = normalize_intraday_interval(interval)
     if day and (start_date or end_date):
         fail("give either --date or --start-date/--end-date, not both")
     days = intraday_days(day or start_date, day or end_date, interval, settings.now())
-    plan = plan_intraday(
-        get_instance(),
-        settings.duckdb_path(),
-        _symbols(symbols_),
-        interval,
-        days,
-        force,
-        batch_size,
+    plan = _plan(
+        lambda: plan_intraday(
+            get_instance(),
+            settings.duckdb_path(),
+            _symbols(symbols_),
+            interval,
+            days,
+            force,
+            batch_size,
+        )
     )
     _run_plan(plan, dry_run, delay, quiet, background)
 
@@ -240,6 +287,7 @@ def sync_historical(
     batch_size: int | None,
     delay: float | None,
     quiet: bool,
+    lock_timeout: float | None,
     background: bool,
     period: str | None,
     interval: str,
@@ -248,20 +296,25 @@ def sync_historical(
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.sync import history_years, plan_history
 
+    apply_sync_settings(lock_timeout)
+    reconcile_orphan_runs(get_instance())
+
     interval = normalize_history_interval(interval)
     if period is None and start_date is None and end_date is None:
         period = "1y"
     today = settings.now().date()
     years = history_years(normalize_period(period) if period else None, start_date, end_date, today)
-    plan = plan_history(
-        get_instance(),
-        settings.duckdb_path(),
-        _symbols(symbols_),
-        interval,
-        years,
-        force,
-        batch_size,
-        today,
+    plan = _plan(
+        lambda: plan_history(
+            get_instance(),
+            settings.duckdb_path(),
+            _symbols(symbols_),
+            interval,
+            years,
+            force,
+            batch_size,
+            today,
+        )
     )
     _run_plan(plan, dry_run, delay, quiet, background)
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from stock_pipeline import settings
 from stock_pipeline.defs.resources import WarehouseResource
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
 from stock_pipeline.warehouse.tables import (
     DAILY_PRICES,
@@ -71,7 +72,17 @@ class DuckDBWarehouseIOManager(dg.ConfigurableIOManager):
             raise dg.Failure(
                 f"refusing to store an empty frame in {table.name}", allow_retries=False
             )
-        rows = self.warehouse.write(table, frame, stamp)
+        try:
+            stopping.check()  # Ctrl-C/SIGTERM before the write: stored rows stay as they were
+            rows = self.warehouse.write(table, frame, stamp)
+        except Exception as exc:
+            # The fetch's figures (Yahoo requests spent) live in the output metadata, which
+            # is lost with a failed output: carry them on the failure instead.
+            raise dg.Failure(
+                f"{type(exc).__name__}: {exc}",
+                metadata={k: v for k, v in context.output_metadata.items() if k.startswith("run_")},
+                allow_retries=False,
+            ) from exc
         context.add_output_metadata(
             {"rows_written": rows, "table": table.name, "database": str(self.warehouse.database)}
         )

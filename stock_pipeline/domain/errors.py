@@ -76,3 +76,7 @@ class YahooServerError(YahooError):
 
 class DataValidationError(StockPipelineError):
     """Bars that fail the sanity rules (OHLC order, negative volume, duplicates)."""
+
+
+class ConfigurationError(StockPipelineError):
+    """A setting that cannot work (a Yahoo URL that is not http(s)): retrying cannot help."""

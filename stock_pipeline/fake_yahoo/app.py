@@ -98,6 +98,7 @@ class FakeYahooApp:
         """Zero the counters and log, and re-arm ``ZZFLAKY``'s failures."""
         with self._lock:
             self.requests: Counter[str] = Counter()
+            self.arrived: Counter[str] = Counter()
             self.requests_by_symbol: Counter[tuple[str, str]] = Counter()
             self.status_counts: Counter[int] = Counter()
             self.rate_limited = 0
@@ -131,9 +132,11 @@ class FakeYahooApp:
             self._recordings.clear()
 
     def handle(self, method: str, path: str, query: str, headers: Headers) -> Response:
+        kind, symbol = classify(path)
+        with self._lock:
+            self.arrived[kind] += 1  # before the latency: tells a test a request is in flight
         if self.config.latency_seconds > 0:
             time.sleep(self.config.latency_seconds)
-        kind, symbol = classify(path)
         params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
         symbols: tuple[str, ...] = (symbol,) if symbol else ()
         if kind == "quote":

@@ -184,6 +184,11 @@ class FakeYahoo:
         return Counter(self.app.requests)
 
     @property
+    def arrived(self) -> Counter[str]:
+        """Requests per kind counted on arrival, before ``latency_seconds``: in flight too."""
+        return Counter(self.app.arrived)
+
+    @property
     def requests_by_symbol(self) -> Counter[tuple[str, str]]:
         """Requests per (kind, symbol); a v7 quote counts once for each symbol it names."""
         return Counter(self.app.requests_by_symbol)

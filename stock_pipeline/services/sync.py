@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from stock_pipeline import settings
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
 from stock_pipeline.domain.partition_keys import (
@@ -48,6 +49,7 @@ from stock_pipeline.domain.trading_calendar import (
     sessions_between,
 )
 from stock_pipeline.services.registry import registered_symbols
+from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import connect
@@ -291,11 +293,14 @@ def execute_plan(
 ) -> list[RunReport]:
     """Run each slice of the plan in this process, recorded on the instance.
 
-    ``on_start`` hears each run's id before it starts (to follow its live progress).
+    ``on_start`` hears each run's id before it starts (to follow its live progress). Each
+    run names this process as its owner (``run_owner``): if the process dies, the next
+    command marks the run failed instead of leaving it "started" forever.
     """
     job = defs.resolve_job_def(plan.job)
     reports = []
     for run in plan.runs:
+        stopping.check()  # a stop between runs starts no new one
         run_id = str(uuid.uuid4())  # Dagster's own run ids are uuid4 strings
         if on_start:
             on_start(run, run_id)
@@ -303,7 +308,12 @@ def execute_plan(
             instance=instance,
             run_config=run_config_with(plan, yahoo),
             raise_on_error=False,
-            tags={**run.tags(), INTERVAL_TAG: plan.interval, ORIGIN_TAG: origin},
+            tags={
+                **run.tags(),
+                INTERVAL_TAG: plan.interval,
+                ORIGIN_TAG: origin,
+                **owner_tags(),
+            },
             run_id=run_id,
         )
         report = read_run_report(instance, result.run_id)

@@ -6,6 +6,7 @@ runs in: STOCK_PIPELINE_DATA_DIR, STOCK_PIPELINE_DUCKDB, DAGSTER_HOME, STOCK_PIP
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,27 @@ def duckdb_path() -> Path:
 
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home")
+
+
+DEFAULT_LOCK_TIMEOUT_SECONDS = 120.0
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a warehouse held by another process (STOCK_PIPELINE_LOCK_TIMEOUT)."""
+    raw = os.environ.get("STOCK_PIPELINE_LOCK_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        from stock_pipeline.domain.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"STOCK_PIPELINE_LOCK_TIMEOUT={raw!r} is not a number of seconds >= 0 (e.g. 120)"
+        )
+    return seconds
 
 
 def yfinance_cache_dir() -> Path:

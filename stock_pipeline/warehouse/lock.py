@@ -9,21 +9,117 @@ read-only processes at once). The kernel drops the lock if a process dies.
 
 Within one thread the lock is re-entrant for the same or a weaker mode, so a read inside
 a write does not deadlock; upgrading a shared lock to an exclusive one is refused.
+
+Every wait here — for this lock, or for DuckDB's own lock held by another program — is a
+``LockWait``: bounded (``STOCK_PIPELINE_LOCK_TIMEOUT``, ``--lock-timeout``), ended at once
+by Ctrl-C/SIGTERM (``domain.stopping``), and it says as a warning who holds the file (the
+kernel's lock table names the process; DuckDB's error names its PID) and when it gives up.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from stock_pipeline.domain import stopping
+from stock_pipeline.domain.errors import StockPipelineError
 
-class WarehouseLockTimeout(RuntimeError):
-    """Another process held the warehouse lock for longer than we are willing to wait."""
+log = logging.getLogger(__name__)
+
+NOTICE_EVERY_SECONDS = 10.0  # how often a long wait repeats that it is still waiting
+MAX_PAUSE_SECONDS = 0.25
+_DUCKDB_PID = re.compile(r"\(PID (\d+)\)")
+
+
+class WarehouseLockTimeout(StockPipelineError, RuntimeError):
+    """Another process held the warehouse for longer than we are willing to wait."""
+
+
+def describe_pid(pid: int) -> str:
+    """``pid 123 (stock-pipeline sync-intraday …)``: who a process is, as far as we can tell."""
+    if pid == os.getpid():
+        return f"pid {pid} (this process)"
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return f"pid {pid}"
+    words = [
+        os.path.basename(w) if i == 0 else w
+        for i, w in enumerate(raw.decode(errors="replace").split("\0"))
+        if w
+    ]
+    command = " ".join(" ".join(words).split())  # arguments may hold newlines
+    return f"pid {pid} ({command[:100]}{'…' if len(command) > 100 else ''})"
+
+
+def flock_holders(path: Path) -> list[int]:
+    """Processes holding a flock on ``path``, from the kernel's lock table (Linux)."""
+    try:
+        st = path.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return []
+    wanted = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    pids = []
+    for line in table.splitlines():
+        fields = line.split()
+        if "FLOCK" in fields and wanted in fields:
+            pid = fields[fields.index(wanted) - 1]
+            if pid.isdigit() and int(pid) not in pids:
+                pids.append(int(pid))
+    return pids
+
+
+def duckdb_holder(message: str) -> str:
+    """The holder DuckDB's "Conflicting lock is held in … (PID n)" names, described."""
+    found = _DUCKDB_PID.search(message)
+    return f"DuckDB says {describe_pid(int(found.group(1)))} holds it" if found else message
+
+
+class LockWait:
+    """One bounded, interruptible wait for the warehouse, across the lock file and DuckDB."""
+
+    def __init__(self, database: Path, wait_seconds: float) -> None:
+        self.database = database
+        self.wait_seconds = wait_seconds
+        self.started = time.monotonic()
+        self.deadline = self.started + wait_seconds
+        self._next_notice = self.started
+        self._pause = 0.005
+        self.notices = 0
+
+    @property
+    def waited(self) -> float:
+        return time.monotonic() - self.started
+
+    def pause(self, holder: str, error: type[WarehouseLockTimeout] = WarehouseLockTimeout) -> None:
+        """Wait a little longer for ``holder``, or raise ``error`` once the bound is reached."""
+        now = time.monotonic()
+        if now >= self.deadline:
+            raise error(
+                f"gave up after waiting {self.waited:.0f} s for the warehouse {self.database}: "
+                f"{holder}. Nothing was written. Run again once it is done, or wait longer "
+                f"with --lock-timeout SECONDS (STOCK_PIPELINE_LOCK_TIMEOUT)"
+            )
+        if now >= self._next_notice:
+            log.warning(
+                "waiting for the warehouse %s: %s; giving up in %.0f s (--lock-timeout, "
+                "STOCK_PIPELINE_LOCK_TIMEOUT)",
+                self.database,
+                holder,
+                self.deadline - now,
+            )
+            self.notices += 1
+            self._next_notice = now + NOTICE_EVERY_SECONDS
+        stopping.sleep(min(self._pause, self.deadline - now))
+        self._pause = min(self._pause * 2, MAX_PAUSE_SECONDS)
 
 
 _held = threading.local()
@@ -43,8 +139,11 @@ def lock_path(database: Path) -> Path:
 
 
 @contextmanager
-def warehouse_lock(database: Path, exclusive: bool, wait_seconds: float) -> Iterator[None]:
-    """Hold the database's lock file, shared or exclusive, waiting up to ``wait_seconds``."""
+def warehouse_lock(
+    database: Path, exclusive: bool, wait_seconds: float, waiter: LockWait | None = None
+) -> Iterator[None]:
+    """Hold the database's lock file, shared or exclusive, waiting up to ``wait_seconds``
+    (or within ``waiter``'s bound when the caller's wait spans more than this lock)."""
     path = lock_path(database)
     key = str(path.resolve())
     held = _held_modes()
@@ -59,7 +158,7 @@ def warehouse_lock(database: Path, exclusive: bool, wait_seconds: float) -> Iter
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _acquire(fd, exclusive, wait_seconds, database)
+        _acquire(fd, exclusive, waiter or LockWait(database, wait_seconds), path)
         held[key] = exclusive
         try:
             yield
@@ -70,21 +169,18 @@ def warehouse_lock(database: Path, exclusive: bool, wait_seconds: float) -> Iter
         os.close(fd)
 
 
-def _acquire(fd: int, exclusive: bool, wait_seconds: float, database: Path) -> None:
-    """flock with a deadline: short sleeps, growing to 0.1 s, until the lock is ours."""
+def _acquire(fd: int, exclusive: bool, waiter: LockWait, path: Path) -> None:
+    """flock within the waiter's bound: short sleeps, growing, until the lock is ours."""
     mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.005
+    kind = "write to" if exclusive else "read"
     while True:
         try:
             fcntl.flock(fd, mode)
             return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
-                kind = "write" if exclusive else "read"
-                raise WarehouseLockTimeout(
-                    f"waited {wait_seconds:.0f} s to {kind} {database}: another stock_pipeline "
-                    f"process kept it busy ({lock_path(database)})"
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+            holders = [describe_pid(p) for p in flock_holders(path) if p != os.getpid()]
+            who = ", ".join(holders) or "another process"
+            waiter.pause(
+                f"another stock_pipeline process holds its lock ({who}, lock file {path}); "
+                f"this one waits to {kind} it"
+            )

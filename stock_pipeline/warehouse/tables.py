@@ -7,8 +7,6 @@ rows intact, and inserts by column name, so column order never matters.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +15,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from stock_pipeline.warehouse.lock import warehouse_lock
+from stock_pipeline import settings
+from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.warehouse.lock import (
+    LockWait,
+    WarehouseLockTimeout,
+    duckdb_holder,
+    warehouse_lock,
+)
 
 
 @dataclass(frozen=True)
@@ -207,52 +212,60 @@ INTRADAY_PRICES_ADJUSTED = View(
 )
 VIEWS: tuple[View, ...] = (DAILY_PRICES_ADJUSTED, INTRADAY_PRICES_ADJUSTED)
 
-LOCK_WAIT_SECONDS = 120.0
+
+class WarehouseUnreadableError(StockPipelineError):
+    """The warehouse file is not a DuckDB database (or is damaged): retrying cannot help."""
 
 
-class WarehouseLockedError(RuntimeError):
-    """Another process holds the DuckDB file for longer than we are willing to wait."""
+def unreadable(path: Path, exc: Exception) -> WarehouseUnreadableError:
+    """The error for a warehouse file DuckDB cannot open or read, and what to do."""
+    return WarehouseUnreadableError(
+        f"cannot open the warehouse {path}: {str(exc).rstrip('!. ')}. Point "
+        f"STOCK_PIPELINE_DUCKDB at a DuckDB file (a new path starts an empty one) or restore "
+        f"it from a backup"
+    )
+
+
+class WarehouseLockedError(WarehouseLockTimeout):
+    """Another program holds the DuckDB file for longer than we are willing to wait."""
 
 
 @contextmanager
 def connect(
-    path: str | Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS
+    path: str | Path, read_only: bool = False, wait_seconds: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection in UTC with every table created; waits (with jitter) on a file lock.
 
     DuckDB lets one process hold a file read-write and then refuses every other process,
     readers included, so connections are short-lived and queue on the warehouse lock
     (``warehouse_lock``: one writer or many readers among this machine's processes); a
-    conflict with any other program holding the file is waited out here.
+    conflict with any other program holding the file is waited out here. Both waits share
+    one bound, ``wait_seconds`` (default: ``STOCK_PIPELINE_LOCK_TIMEOUT``, 120 s).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     opens_read_only = read_only and path.exists()
+    waiter = LockWait(path, settings.lock_timeout() if wait_seconds is None else wait_seconds)
     with (
-        warehouse_lock(path, exclusive=not opens_read_only, wait_seconds=wait_seconds),
-        _open(path, opens_read_only, wait_seconds) as con,
+        warehouse_lock(path, not opens_read_only, waiter.wait_seconds, waiter),
+        _open(path, opens_read_only, waiter) as con,
     ):
         yield con
 
 
 @contextmanager
-def _open(path: Path, read_only: bool, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
+def _open(path: Path, read_only: bool, waiter: LockWait) -> Iterator[duckdb.DuckDBPyConnection]:
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                if "lock" in str(exc).lower():
-                    raise WarehouseLockedError(
-                        f"DuckDB file {path} is locked by another process ({exc}). Stop the "
-                        f"other writer or wait; the pipeline serialises its own writers."
-                    ) from exc
-                raise
-            time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, 2.0)
+        except duckdb.Error as exc:
+            if "lock" not in str(exc).lower():
+                raise unreadable(path, exc) from exc
+            waiter.pause(
+                f"another program holds the DuckDB file ({duckdb_holder(str(exc))})",
+                WarehouseLockedError,
+            )
     try:
         con.execute("SET TimeZone = 'UTC'")
         mode = con.execute("SELECT current_setting('access_mode')").fetchall()

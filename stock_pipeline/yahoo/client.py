@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -23,9 +23,15 @@ import yfinance.cache as yfcache
 import yfinance.data as yfdata
 
 from stock_pipeline import settings
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.bars import empty_intraday, normalize_daily, normalize_intraday
 from stock_pipeline.domain.corporate_actions import chart_events
-from stock_pipeline.domain.errors import InvalidDateRangeError, NoDataError
+from stock_pipeline.domain.errors import (
+    ConfigurationError,
+    InvalidDateRangeError,
+    NoDataError,
+    RateLimitedError,
+)
 from stock_pipeline.domain.instruments import Instrument, round_price
 from stock_pipeline.domain.intervals import (
     intraday_spec,
@@ -89,7 +95,31 @@ def _session_for(settings: YahooSettings) -> YahooSession:
             _SESSIONS[settings.base_url] = session
         else:
             session.set_rate(settings.requests_per_second)
+        # The host's cool-down after a 429 follows the client's back-off settings.
+        session.circuit.base_seconds = settings.backoff_seconds
+        session.circuit.max_seconds = settings.max_backoff_seconds
         return session
+
+
+def check_base_url(url: str | None) -> str | None:
+    """The mirror URL if requests can go there, else a ``ConfigurationError`` saying why.
+
+    curl answers an ``ftp://`` or scheme-less URL with a connection error that looks like
+    an outage and would be retried for minutes; it is a setting to fix, so it fails now.
+    """
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"the Yahoo URL {url!r} (STOCK_PIPELINE_YAHOO_URL or the yahoo resource's "
+            f"base_url) is not an http(s)://HOST[:PORT] URL; fix it, or unset it to use Yahoo"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ConfigurationError(f"the Yahoo URL {url!r} has an invalid port") from None
+    return url
 
 
 def _valid_timezone(name: object) -> bool:
@@ -105,7 +135,10 @@ def _valid_timezone(name: object) -> bool:
 class YahooClient:
     """Fetches bars, quotes and stock info; every failure is a typed, explained error."""
 
-    def __init__(self, settings: YahooSettings, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, settings: YahooSettings, sleep: Callable[[float], None] = stopping.sleep
+    ) -> None:
+        check_base_url(settings.base_url)
         self.settings = settings
         self._sleep = sleep
         yf.config.debug.hide_exceptions = False
@@ -137,6 +170,15 @@ class YahooClient:
                     error = classify(symbol, exc, meter.statuses)
             if not error.transient or attempt >= self.settings.max_retries:
                 raise error
+            strikes = self.session.circuit.strikes
+            if isinstance(error, RateLimitedError) and strikes > self.settings.max_retries:
+                # Host-wide, not per call: the whole process backs off as one.
+                raise RateLimitedError(
+                    symbol,
+                    f"Yahoo answered 429 to the last {strikes} requests of this process; "
+                    f"giving up for now. Lower requests_per_second (--delay) or wait a few "
+                    f"minutes",
+                )
             delay = self._backoff(attempt)
             log.warning(
                 "%s (attempt %d of %d); retrying in %.1fs",

@@ -11,6 +11,7 @@ import json
 
 from yfinance import exceptions as yfexc
 
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import (
     LookbackExceededError,
     MalformedResponseError,
@@ -22,6 +23,7 @@ from stock_pipeline.domain.errors import (
     YahooRejectedError,
     YahooServerError,
 )
+from stock_pipeline.yahoo.circuit import RateLimitedResponse
 
 _DATA_KINDS = ("chart", "timezone", "quote", "quote_summary")
 
@@ -32,9 +34,11 @@ def classify(
     """The typed error for ``exc``, raised by yfinance after the answers in ``statuses``."""
     if isinstance(exc, StockPipelineError):
         return exc
+    if stopping.stop_requested():  # yfinance may have wrapped the stop in its own error
+        return stopping.SyncStopped(f"{stopping.stop_reason()}: {symbol} was not fetched")
     data_statuses = [status for kind, status in statuses if kind in _DATA_KINDS]
     reason = getattr(exc, "yahoo_reason", None) or str(exc)
-    if isinstance(exc, yfexc.YFRateLimitError) or 429 in data_statuses:
+    if isinstance(exc, yfexc.YFRateLimitError | RateLimitedResponse) or 429 in data_statuses:
         return RateLimitedError(
             symbol,
             "Yahoo answered 429 Too Many Requests; lower requests_per_second "

@@ -1,7 +1,9 @@
 """The HTTP session yfinance uses: rate limited, metered, optionally redirected.
 
 yfinance accepts a curl_cffi ``Session``; this subclass sees every request yfinance makes.
-It waits for the rate limiter, counts the request by kind (and into any meter open on the
+It waits for the rate limiter and the host's circuit breaker (``circuit``: no request
+goes out while Yahoo is answering 429, and a 429 ends the call instead of letting yfinance
+fetch a new cookie and crumb), counts the request by kind (and into any meter open on the
 calling thread), remembers the answer's status for error classification, and, when a base
 URL is set (``STOCK_PIPELINE_YAHOO_URL``), sends requests for Yahoo's hosts to that origin
 with path and query unchanged.
@@ -21,6 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from curl_cffi import requests as curl_requests
+
+from stock_pipeline.domain import stopping
+from stock_pipeline.yahoo.circuit import RATE_LIMITED, HostCircuit, RateLimitedResponse
 
 YAHOO_COOKIE_DOMAIN = ".yahoo.com"
 
@@ -82,7 +87,7 @@ class RateLimiter:
     """
 
     def __init__(
-        self, requests_per_second: float | None, sleep: Callable[[float], None] = time.sleep
+        self, requests_per_second: float | None, sleep: Callable[[float], None] = stopping.sleep
     ) -> None:
         self.requests_per_second = requests_per_second
         self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
@@ -109,6 +114,7 @@ class YahooSession(curl_requests.Session):
         super().__init__(impersonate="chrome")
         self.base_url = base_url.rstrip("/") if base_url else None
         self.limiter = RateLimiter(requests_per_second)
+        self.circuit = HostCircuit()
         self.totals: Counter[str] = Counter()
         self._totals_lock = threading.Lock()
         self._local = threading.local()
@@ -149,7 +155,13 @@ class YahooSession(curl_requests.Session):
         target, extra_headers = self._target(url)
         if extra_headers:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **extra_headers}
-        self.limiter.acquire()
+        stopping.check()
+        self.circuit.wait_turn(stopping.sleep)
+        try:
+            self.limiter.acquire()
+        except BaseException:
+            self.circuit.record(None)  # not sent: another thread may probe
+            raise
         with self._totals_lock:
             self.totals[kind] += 1
         for meter in self._meters():
@@ -159,12 +171,16 @@ class YahooSession(curl_requests.Session):
         except Exception:
             self._record(kind, 0)
             raise
-        self._record(kind, int(response.status_code))
+        status = int(response.status_code)
+        self._record(kind, status)
+        if status == RATE_LIMITED:
+            raise RateLimitedResponse(kind)
         if extra_headers and kind == "cookie":
             self._mirror_cookies_to_yahoo_domain()
         return response
 
     def _record(self, kind: str, status: int) -> None:
+        self.circuit.record(status)
         for meter in self._meters():
             meter.statuses.append((kind, status))
 

@@ -64,8 +64,9 @@ def test_production_and_local_instances_retry_crashed_runs_and_bound_yahoo() -> 
         }
         assert config["concurrency"]["pools"]["default_limit"] == 2
         assert "run_coordinator" not in config  # limits live under concurrency
+        assert config["run_monitoring"]["enabled"] is True  # runs never left in limbo
+        assert config["run_monitoring"]["start_timeout_seconds"] == 180
     production = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
-    assert production["run_monitoring"]["enabled"] is True
     assert "postgres_db" in production["storage"]["postgres"]
 
 

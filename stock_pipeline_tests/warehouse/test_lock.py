@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from stock_pipeline import settings
+from stock_pipeline.domain import stopping
+from stock_pipeline.domain.errors import ConfigurationError
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, lock_path, warehouse_lock
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline_tests.support.processes import hold_warehouse
@@ -60,16 +64,47 @@ def test_readers_share_the_warehouse(database: Path) -> None:
         child.join(timeout=30)
 
 
-def test_waiting_gives_up_with_a_clear_error(database: Path) -> None:
+def test_waiting_gives_up_with_a_clear_error(
+    database: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     child = holding(database, read_only=False)
     try:
         with (
-            pytest.raises(WarehouseLockTimeout, match="another stock_pipeline process"),
+            pytest.raises(WarehouseLockTimeout, match="another stock_pipeline process") as error,
             connect(database, read_only=True, wait_seconds=0.2),
         ):
             pass
     finally:
         child.join(timeout=30)
+    # Who holds it (from the kernel's lock table), that it waited, and the bound.
+    assert f"pid {child.pid} (" in str(error.value)
+    assert str(error.value).startswith(f"gave up after waiting 0 s for the warehouse {database}")
+    assert "--lock-timeout" in str(error.value)
+    (notice,) = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
+    assert f"pid {child.pid} (" in notice and "giving up in 0 s" in notice
+
+
+def test_a_stop_request_ends_the_wait_at_once(database: Path) -> None:
+    child = holding(database, read_only=False)
+    timer = threading.Timer(0.3, stopping.request_stop, args=("SIGTERM received",))
+    try:
+        started = time.monotonic()
+        timer.start()
+        with pytest.raises(stopping.SyncStopped), connect(database, wait_seconds=60):
+            pass
+        assert time.monotonic() - started < 0.3 + 0.5
+    finally:
+        stopping.clear()
+        child.join(timeout=30)
+
+
+def test_the_wait_bound_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STOCK_PIPELINE_LOCK_TIMEOUT", "7.5")
+    assert settings.lock_timeout() == 7.5
+    for bad in ("soon", "-1", "nan", "inf"):
+        monkeypatch.setenv("STOCK_PIPELINE_LOCK_TIMEOUT", bad)
+        with pytest.raises(ConfigurationError, match="STOCK_PIPELINE_LOCK_TIMEOUT"):
+            settings.lock_timeout()
 
 
 def test_the_lock_is_reentrant_within_a_thread_but_never_upgraded(tmp_path: Path) -> None:

@@ -129,8 +129,15 @@ def finish_batch(
 
     stored = 0
     if not result.frame.empty:
-        # fetched_at: when each answer arrived, if the batch recorded it.
-        stored = warehouse.write(table, result.frame, {"fetched_at": pd.Timestamp(settings.now())})
+        try:
+            # fetched_at: when each answer arrived, if the batch recorded it.
+            stored = warehouse.write(
+                table, result.frame, {"fetched_at": pd.Timestamp(settings.now())}
+            )
+        except Exception as exc:  # the figures of the fetch go with the failure
+            raise dg.Failure(
+                f"{type(exc).__name__}: {exc}", metadata=totals, allow_retries=False
+            ) from exc
     for key in result.succeeded:
         context.log_event(
             dg.AssetMaterialization(

@@ -16,6 +16,8 @@ from stock_pipeline.defs.assets.outcomes import finish_batch
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.defs.step_errors import permanent_failures
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import StockPipelineError
 from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.domain.intervals import (
@@ -137,33 +139,35 @@ def intraday_prices(
     """
     interval = _checked(normalize_intraday_interval, config.interval)
     partitions = parse_intraday_keys(context.partition_keys)
-    client = yahoo.client()
-    symbols = sorted({p.symbol for p in partitions})
-    splits = splits_first(client, str(warehouse.database), symbols, yahoo)
-    progress = _progress(context, interval, yahoo)
-    result = fetch_intraday_for_run(
-        context,
-        client,
-        warehouse,
-        partitions,
-        interval,
-        max_workers=yahoo.max_workers,
-        splits=splits.splits,
-        progress=progress,
-    )
-    if progress is not None:
-        progress.finish_fetch()
-    result.requests.update(splits.requests)
-    splits.drop_unknown(result)
-    return finish_batch(
-        context,
-        result,
-        INTRADAY_PRICES,
-        warehouse,
-        extra={"interval": interval},
-        tags={INTERVAL_TAG: interval},
-        judge=intraday_partition_verdicts,
-    )
+    with permanent_failures(context, FETCH_RETRY_POLICY):
+        client = yahoo.client()
+        symbols = sorted({p.symbol for p in partitions})
+        splits = splits_first(client, str(warehouse.database), symbols, yahoo)
+        progress = _progress(context, interval, yahoo)
+        result = fetch_intraday_for_run(
+            context,
+            client,
+            warehouse,
+            partitions,
+            interval,
+            max_workers=yahoo.max_workers,
+            splits=splits.splits,
+            progress=progress,
+        )
+        if progress is not None:
+            progress.finish_fetch()
+        result.requests.update(splits.requests)
+        splits.drop_unknown(result)
+        stopping.check()  # a stop during the fetch stores nothing of the run
+        return finish_batch(
+            context,
+            result,
+            INTRADAY_PRICES,
+            warehouse,
+            extra={"interval": interval},
+            tags={INTERVAL_TAG: interval},
+            judge=intraday_partition_verdicts,
+        )
 
 
 @dg.asset(partitions_def=history_partitions, **PRICE_ASSET_OPTIONS)
@@ -180,28 +184,30 @@ def daily_prices(
     """
     interval = _checked(normalize_history_interval, config.interval)
     partitions = parse_history_keys(context.partition_keys)
-    client, database = yahoo.client(), str(warehouse.database)
-    splits = splits_first(client, database, sorted({p.symbol for p in partitions}), yahoo)
-    progress = _progress(context, interval, yahoo)
-    result = fetch_history(
-        client,
-        partitions,
-        interval,
-        max_workers=yahoo.max_workers,
-        splits=splits.splits,
-        progress=progress,
-    )
-    if progress is not None:
-        progress.finish_fetch()
-    result.requests.update(splits.requests)
-    splits.drop_unknown(result)
-    store_answer_events(database, result.frame, settings.now())
-    return finish_batch(
-        context,
-        result,
-        DAILY_PRICES,
-        warehouse,
-        extra={"interval": interval},
-        tags={INTERVAL_TAG: interval},
-        judge=history_partition_verdicts,
-    )
+    with permanent_failures(context, FETCH_RETRY_POLICY):
+        client, database = yahoo.client(), str(warehouse.database)
+        splits = splits_first(client, database, sorted({p.symbol for p in partitions}), yahoo)
+        progress = _progress(context, interval, yahoo)
+        result = fetch_history(
+            client,
+            partitions,
+            interval,
+            max_workers=yahoo.max_workers,
+            splits=splits.splits,
+            progress=progress,
+        )
+        if progress is not None:
+            progress.finish_fetch()
+        result.requests.update(splits.requests)
+        splits.drop_unknown(result)
+        stopping.check()  # a stop during the fetch stores nothing of the run
+        store_answer_events(database, result.frame, settings.now())
+        return finish_batch(
+            context,
+            result,
+            DAILY_PRICES,
+            warehouse,
+            extra={"interval": interval},
+            tags={INTERVAL_TAG: interval},
+            judge=history_partition_verdicts,
+        )

@@ -8,6 +8,8 @@ from stock_pipeline.defs.assets.previews import frame_table
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.partitions import SYMBOLS, symbols_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.defs.step_errors import permanent_failures
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import StockPipelineError
 from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.warehouse.tables import STOCKS
@@ -45,7 +47,8 @@ def stocks(
 
     One symbol's failed lookup never loses the others: they are stored, and the run fails
     naming the failed symbols (as the price assets do)."""
-    client = yahoo.client()
+    with permanent_failures(context, FETCH_RETRY_POLICY):
+        client = yahoo.client()
     result = BatchResult(frame=pd.DataFrame())
     rows = []
     for symbol in context.partition_keys:
@@ -67,7 +70,9 @@ def stocks(
             {"profile": frame_table(pd.DataFrame([rows[-1]]))}, partition_key=symbol
         )
     result.frame = pd.DataFrame(rows, columns=["symbol", *PROFILE_FIELDS])
-    return finish_batch(context, result, STOCKS, warehouse, extra={}, tags={})
+    with permanent_failures(context, FETCH_RETRY_POLICY):
+        stopping.check()
+        return finish_batch(context, result, STOCKS, warehouse, extra={}, tags={})
 
 
 @dg.asset(
@@ -86,7 +91,8 @@ def current_prices(context: dg.AssetExecutionContext, yahoo: YahooFinanceResourc
             "no symbols registered: add some with `stock-pipeline symbols add AAPL`",
             allow_retries=False,
         )
-    client = yahoo.client()
+    with permanent_failures(context, FETCH_RETRY_POLICY):
+        client = yahoo.client()
     with client.meter() as meter:
         try:
             frame = client.current_prices(symbols)
