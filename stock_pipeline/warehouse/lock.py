@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from stock_pipeline import settings
+
 
 class WarehouseLockTimeout(RuntimeError):
     """Another process held the warehouse lock for longer than we are willing to wait."""
@@ -56,7 +58,7 @@ def warehouse_lock(database: Path, exclusive: bool, wait_seconds: float) -> Iter
             )
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    settings.make_private_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _acquire(fd, exclusive, wait_seconds, database)

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from stock_pipeline import settings
 from stock_pipeline.warehouse.lock import warehouse_lock
 
 
@@ -132,7 +133,7 @@ def connect(
     conflict with any other program holding the file is waited out here.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    settings.make_private_dir(path.parent)
     opens_read_only = read_only and path.exists()
     with (
         warehouse_lock(path, exclusive=not opens_read_only, wait_seconds=wait_seconds),
