@@ -93,6 +93,19 @@ def symbols_list() -> None:
 # ---- syncs -----------------------------------------------------------------------------
 
 
+def _check_delay(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    """click accepts "nan" and "inf" as floats; either would switch the rate limit off."""
+    from stock_pipeline.background.arguments import check_delay
+
+    try:
+        check_delay(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value} is not a positive, finite number of seconds (e.g. 0.5)"
+        ) from None
+    return value
+
+
 def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all)."),
@@ -106,7 +119,10 @@ def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="At most this many symbols per Dagster run.",
         ),
         click.option(
-            "--delay", type=float, help="Minimum seconds between Yahoo requests (rate limit)."
+            "--delay",
+            type=float,
+            callback=_check_delay,
+            help="Minimum seconds between Yahoo requests (rate limit); positive and finite.",
         ),
         click.option("--quiet", is_flag=True, help="Print only the summary line."),
         click.option(

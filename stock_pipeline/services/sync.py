@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from stock_pipeline import settings
-from stock_pipeline.defs.partitions import trading_days
+from stock_pipeline.defs.partitions import HISTORY_FIRST_YEAR, trading_days
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
 from stock_pipeline.domain.partition_keys import history_key, intraday_key
@@ -206,7 +206,7 @@ def history_years(
     if period is not None and (start or end):
         raise InvalidDateRangeError("give either --period or --start-date/--end-date, not both")
     if period is not None:
-        back = {"1y": 1, "2y": 2, "5y": 5, "max": today.year - 1980}[period]
+        back = {"1y": 1, "2y": 2, "5y": 5, "max": today.year - HISTORY_FIRST_YEAR}[period]
         return list(range(today.year - back, today.year + 1))
     if start is None or end is None:
         raise InvalidDateRangeError(
@@ -216,7 +216,12 @@ def history_years(
         raise InvalidDateRangeError(f"start date {start} is after end date {end}")
     if start > today:
         raise InvalidDateRangeError(f"{start} is in the future")
-    return list(range(max(start.year, 1980), min(end, today).year + 1))
+    if end.year < HISTORY_FIRST_YEAR:
+        raise InvalidDateRangeError(
+            f"{start} … {end} is before {HISTORY_FIRST_YEAR}, the first year of the daily "
+            f"history partitions; give dates from {HISTORY_FIRST_YEAR}-01-01 on"
+        )
+    return list(range(max(start.year, HISTORY_FIRST_YEAR), min(end, today).year + 1))
 
 
 def plan_history(
