@@ -24,9 +24,11 @@ from datetime import datetime
 
 import dagster as dg
 
+from stock_pipeline.domain.partition_keys import symbol_of
+from stock_pipeline.domain.run_keys import SYMBOL_HEALTH_KEY
 from stock_pipeline.services.run_report import RunReport, read_run_report
 
-STORE_KEY = "stock_pipeline/symbol_health"
+STORE_KEY = SYMBOL_HEALTH_KEY
 DEAD_REASONS = ("SymbolNotFoundError", "NoDataError")
 
 
@@ -59,19 +61,13 @@ def is_dead_reason(reason: str) -> bool:
     return reason.split(":", 1)[0].strip() in DEAD_REASONS
 
 
-def _symbol_of(partition_key: str) -> str | None:
-    """The symbol of a price partition key (``2026-11-27|AAPL``, ``2026|AAPL``)."""
-    _, sep, symbol = partition_key.rpartition("|")
-    return symbol if sep else None
-
-
 def run_outcome(report: RunReport) -> RunOutcome:
     """A symbol is dead in a run only if none of its partitions was stored: one empty day
     of a live symbol (a halt) is not a sign of a dead one."""
-    stored = frozenset(s for s in map(_symbol_of, report.stored) if s)
+    stored = frozenset(s for s in map(symbol_of, report.stored) if s)
     dead: dict[str, str] = {}
     for key, reason in sorted(report.failed.items()):
-        symbol = _symbol_of(key)
+        symbol = symbol_of(key)
         if symbol and symbol not in stored and is_dead_reason(reason):
             dead.setdefault(symbol, reason)
     return RunOutcome(report.run_id, dead, stored)

@@ -17,7 +17,7 @@ from stock_pipeline.reporting.health import SCHEDULE_NAME_TAG, SCHEDULED_TIME_TA
 from stock_pipeline.services.instance import get_instance
 from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 Cli = Callable[..., Result]
 NOW = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)  # 17:00 New York, Wednesday

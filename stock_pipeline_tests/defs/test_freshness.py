@@ -11,7 +11,7 @@ from stock_pipeline.defs.freshness import freshness_check_schedule, stale_symbol
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 NY = ZoneInfo("America/New_York")
 WED = date(2026, 11, 25)

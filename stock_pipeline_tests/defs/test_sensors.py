@@ -26,7 +26,7 @@ from stock_pipeline.domain.planning import check_lookback
 from stock_pipeline.domain.trading_calendar import session_close, sessions_between
 from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 if TYPE_CHECKING:
     from dagster._core.definitions.sensor_definition import SensorExecutionData

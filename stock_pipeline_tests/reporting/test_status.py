@@ -12,7 +12,7 @@ from stock_pipeline.domain.trading_calendar import sessions_between
 from stock_pipeline.reporting.status import collect_status, status_window
 from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=NY)

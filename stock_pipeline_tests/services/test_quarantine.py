@@ -25,7 +25,7 @@ from stock_pipeline.services.quarantine import (
     run_outcome,
 )
 from stock_pipeline.services.run_report import PartitionReport, RunReport
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 if TYPE_CHECKING:
     from dagster._core.definitions.sensor_definition import SensorExecutionData

@@ -11,7 +11,7 @@ import pytest
 
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, lock_path, warehouse_lock
 from stock_pipeline.warehouse.tables import connect
-from stock_pipeline_tests.processes import hold_warehouse
+from stock_pipeline_tests.support.processes import hold_warehouse
 
 HOLD = 2.0
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, read_slices, replace_slices
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)
 

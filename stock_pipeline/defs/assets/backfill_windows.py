@@ -28,7 +28,8 @@ import pandas as pd
 from stock_pipeline import settings
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.bars import INTRADAY_COLUMNS, empty_intraday
-from stock_pipeline.domain.partition_keys import SymbolDay, parse_intraday_keys
+from stock_pipeline.domain.partition_keys import KEY_SEPARATOR, SymbolDay, parse_intraday_keys
+from stock_pipeline.domain.run_keys import BACKFILL_TAG
 from stock_pipeline.domain.shared_windows import shared_window_days
 from stock_pipeline.domain.trading_calendar import expected_bar_count
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, warehouse_lock
@@ -36,7 +37,6 @@ from stock_pipeline.warehouse.tables import INTRADAY_PRICES, read_slices
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome, fetch_intraday
 from stock_pipeline.yahoo.client import YahooClient
 
-BACKFILL_TAG = "dagster/backfill"
 # A run waits this long for the backfill's run ahead of it, then fetches on its own.
 LOCK_WAIT_SECONDS = 3600.0
 
@@ -150,7 +150,7 @@ def write_manifest(path: Path, keys: set[str]) -> None:
 def _row_keys(frame: pd.DataFrame) -> pd.Series:
     """Each row's partition key (``2026-11-27|AAPL``)."""
     days = frame["session_date"].map(date.isoformat)
-    return (days + "|" + frame["symbol"].astype(str)).astype(str)
+    return (days + KEY_SEPARATOR + frame["symbol"].astype(str)).astype(str)
 
 
 def split_batch(result: BatchResult, keys: set[str]) -> tuple[BatchResult, BatchResult]:

@@ -33,7 +33,7 @@ from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAYS = sessions_between(date(2026, 11, 18), date(2026, 11, 24))  # 5 closed sessions
 SYMBOLS = ("AAPL", "MSFT")
