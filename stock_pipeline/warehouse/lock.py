@@ -59,7 +59,10 @@ def warehouse_lock(database: Path, exclusive: bool, wait_seconds: float) -> Iter
         yield
         return
     settings.make_private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock_file(path, exclusive)
+    if fd is None:  # a reader who may not create the lock file: DuckDB's own lock remains
+        yield
+        return
     try:
         _acquire(fd, exclusive, wait_seconds, database)
         held[key] = exclusive
@@ -70,6 +73,24 @@ def warehouse_lock(database: Path, exclusive: bool, wait_seconds: float) -> Iter
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _open_lock_file(path: Path, exclusive: bool) -> int | None:
+    """The lock file's descriptor; read-only for a reader who may not write it.
+
+    A warehouse shared read-only (owned by the pipeline's user, read by others) must stay
+    readable: flock works the same on a read-only descriptor. A writer without access gets
+    the PermissionError, which names the file.
+    """
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:
+        if exclusive:
+            raise
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
 
 
 def _acquire(fd: int, exclusive: bool, wait_seconds: float, database: Path) -> None:
