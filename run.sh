@@ -21,6 +21,7 @@ uv sync --frozen --quiet
 system_test_packages() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # verifies deploy/systemd
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing ${missing[*]} for the tests"
   local sudo

@@ -446,7 +446,7 @@ def test_a_read_only_warehouse_is_read_but_not_synced_by_another_user(
     sync = run_as(reader, ["sync-intraday", "--date", "2026-11-24", "--force"], env)
     assert sync.returncode == 2, sync.stderr
     assert sync.stderr.splitlines()[0].startswith(
-        f"error: cannot write the warehouse: not writable by this user (uid "
+        "error: cannot write the warehouse: not writable by this user (uid "
     ), sync.stderr
     assert str(duckdb_file) in sync.stderr
     assert duckdb_file.read_bytes() == before
