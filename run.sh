@@ -2,7 +2,7 @@
 # One-step set-up and run on a fresh machine with Python 3.11:
 #   ./run.sh demo    the offline demo (fake Yahoo -> Dagster runs -> local DuckDB)
 #   ./run.sh test    the whole test suite, in parallel on every core (installs the Debian
-#                    packages the browser test needs when they are missing)
+#                    packages the browser and proxy tests need when they are missing)
 #   ./run.sh test --fast   the inner loop: domain and unit tests, no processes, no browser
 #   ./run.sh bench   the benchmarks B1-B7, one table (BENCHMARKS.md; --smoke: reduced sizes)
 #   ./run.sh <any stock-pipeline arguments>
@@ -17,11 +17,15 @@ fi
 uv sync --frozen --quiet
 
 # Debian packages some tests drive for real: Chromium (the UI test; Playwright's own
-# browser download does not work offline).
+# browser download does not work offline); nginx and openssl (the authenticated-UI test runs
+# deploy/nginx in front of the webserver; on a machine with systemd, installing nginx also
+# starts its default site: `systemctl disable --now nginx` if unwanted).
 system_test_packages() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # verifies deploy/systemd
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing ${missing[*]} for the tests"
   local sudo

@@ -1,17 +1,11 @@
 """Shared fixtures: a temporary warehouse and Dagster instance, the fake Yahoo.
 
-The whole suite runs on one pinned clock (STOCK_PIPELINE_NOW, set before the package is
-imported, since the intraday partition window follows it), the same instant the fake
-Yahoo answers at: lookbacks, "today" and provisional sessions are then reproducible.
+The whole suite runs on one pinned clock (STOCK_PIPELINE_NOW, set in pyproject.toml's pytest
+``env`` before anything is imported), the same instant the fake Yahoo answers at:
+lookbacks, "today" and provisional sessions are then reproducible.
 """
 
 from __future__ import annotations
-
-import os
-
-from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW
-
-os.environ["STOCK_PIPELINE_NOW"] = DEFAULT_TEST_NOW.isoformat()
 
 from collections.abc import Iterator
 from pathlib import Path

@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import Field
 
 from stock_pipeline import settings
+from stock_pipeline.defs.assets.backfill_windows import prune_backfill_files
 from stock_pipeline.defs.assets.prices import intraday_prices
 from stock_pipeline.defs.partitions import TIMEZONE
 from stock_pipeline.defs.resources import WarehouseResource
@@ -96,6 +97,9 @@ def delete_old_intraday_bars(
                 tags={RETENTION_TAG: "deleted"},
             )
         )
+    pruned = prune_backfill_files(context.instance)
+    if pruned:
+        context.log.info(f"removed the files of ended backfill(s): {', '.join(pruned)}")
     context.log.info(
         "deleted %d intraday row(s) of %d partition(s) dated before %s (keeping %d days); "
         "%d partition(s) recorded as emptied",

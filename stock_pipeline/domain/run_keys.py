@@ -16,6 +16,9 @@ SOURCE_TAG = "stock_pipeline/source"  # where an asset's data comes from
 RETENTION_TAG = "stock_pipeline/retention"
 SYMBOL_HEALTH_KEY = "stock_pipeline/symbol_health"  # instance key-value store: quarantine
 
+# Metadata of a failed price step: each failed partition's PartitionFailure, as JSON.
+FAILURE_DETAILS = "failure_details"
+
 # Dagster's tags.
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"

@@ -19,6 +19,7 @@ from stock_pipeline.defs.assets.previews import bar_previews
 from stock_pipeline.defs.dagster_private import add_partition_metadata_at_once
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.failures import all_transient
+from stock_pipeline.domain.run_keys import FAILURE_DETAILS
 from stock_pipeline.warehouse.tables import Table
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 
@@ -129,8 +130,14 @@ def finish_batch(
             f"{len(result.succeeded)} were stored ({stored} rows) and show as materialized.\n"
             + "\n".join(lines[:50])
         ),
-        metadata={**totals, "failed_partitions": dg.MetadataValue.json(result.failed)},
+        metadata={
+            **totals,
+            "failed_partitions": dg.MetadataValue.json(result.failed),
+            FAILURE_DETAILS: dg.MetadataValue.json(
+                {key: f.to_json() for key, f in result.failures.items()}
+            ),
+        },
         # A step retry re-fetches everything: only worth it when nothing was stored and
         # every failure was transient (an outage). Otherwise the sensor re-fetches the rest.
-        allow_retries=not result.succeeded and all_transient(result.failed.values()),
+        allow_retries=not result.succeeded and all_transient(result.failures.values()),
     )
