@@ -18,10 +18,10 @@ from typing import Any
 import dagster as dg
 
 from stock_pipeline import settings
-from stock_pipeline.background import arguments
 from stock_pipeline.background.handle import SyncHandle
 from stock_pipeline.background.queue import RunSpec, enqueue_runs
 from stock_pipeline.defs.jobs import current_prices_job
+from stock_pipeline.domain import arguments
 from stock_pipeline.domain.errors import InvalidDateRangeError
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,

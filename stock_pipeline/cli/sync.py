@@ -131,7 +131,7 @@ def _existing_parent(path: Path) -> Path:
 
 def _check_delay(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
     """click accepts "nan" and "inf" as floats; either would switch the rate limit off."""
-    from stock_pipeline.background.arguments import check_delay
+    from stock_pipeline.domain.arguments import check_delay
 
     try:
         check_delay(value)

@@ -1,4 +1,4 @@
-"""The Python API's arguments, checked before anything is planned or queued.
+"""Arguments of the Python API (and --delay), checked before anything is planned or queued.
 
 Python does not enforce type hints, and a wrong type here used to fail deep inside the
 planner (``symbols=123``), or worse, be accepted (``delay=nan`` switched the rate limit
