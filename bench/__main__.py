@@ -28,6 +28,7 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ("bench.b5_current_prices", ("B5",)),
     ("bench.b7_rate_limit", ("B7", "B7-wall")),
     ("bench.fake_timing", ("F2",)),
+    ("bench.p1_progress_channel", ("P1",)),
 ]
 
 
