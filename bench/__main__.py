@@ -27,6 +27,20 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ("bench.b4_completeness", ("B4",)),
     ("bench.b5_current_prices", ("B5",)),
     ("bench.b7_rate_limit", ("B7", "B7-wall")),
+    (
+        "bench.b8_scale",
+        (
+            "B8-sync",
+            "B8-run",
+            "B8-ui",
+            "B8-health",
+            "B8-sensor",
+            "B8-status",
+            "B8-dry-run",
+            "B8-backfill",
+            "B8-cli",
+        ),
+    ),
     ("bench.fake_timing", ("F2",)),
     ("bench.p1_progress_channel", ("P1",)),
 ]

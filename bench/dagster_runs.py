@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 from dagster._core.remote_origin import InProcessCodeLocationOrigin
 from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget
@@ -140,6 +141,25 @@ def launch_backfill(context: WorkspaceProcessContext, asset: str, keys: Sequence
     if answer["__typename"] != "LaunchBackfillSuccess":
         raise RuntimeError(f"launchPartitionBackfill refused: {answer}")
     return str(answer["backfillId"])
+
+
+def graphql(
+    context: WorkspaceProcessContext, query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """A query run by the webserver's GraphQL schema in this process; its data.
+
+    Within an instance-bound partition loading context: some check resolvers of this
+    release load dynamic partitions without one (per-partition checks' statuses).
+    """
+    with partition_loading_context(dynamic_partitions_store=context.instance):
+        result = asyncio.run(
+            create_schema().execute_async(
+                query, context_value=context.create_request_context(), variable_values=variables
+            )
+        )
+    if result.errors:
+        raise RuntimeError(f"GraphQL query failed: {result.errors}")
+    return dict(result.data or {})
 
 
 def get_backfill(instance: dg.DagsterInstance, backfill_id: str) -> PartitionBackfill:

@@ -15,6 +15,7 @@ from bench import (
     b5_current_prices,
     b6_write_memory,
     b7_rate_limit,
+    b8_scale,
     fake_timing,
     p1_progress_channel,
 )
@@ -118,6 +119,31 @@ def test_f2_the_fake_yahoo_answers_a_chart_request() -> None:
     f2 = only(fake_timing.run(fake_timing.SMOKE), "F2")
     assert f2.detail["answers"] == fake_timing.SMOKE.symbols
     assert f2.detail["answer_bytes"] > 1000 and f2.value > 0
+
+
+def test_b8_check_bookkeeping_is_per_run_and_the_asset_page_is_measured() -> None:
+    params = b8_scale.SMOKE
+    results = {r.id: r for r in b8_scale.run(params)}
+    sync = results["B8-sync"].detail
+    assert sync["runs"] == sync["runs_succeeded"] == 1
+    # Four price checks and the freshness check: one result each, whatever the partitions.
+    assert results["B8-sync"].detail["check_events"] == {
+        "ASSET_CHECK_EVALUATION_PLANNED": 5,
+        "ASSET_CHECK_EVALUATION": 5,
+    }
+    assert sync["events_by_type"]["ASSET_MATERIALIZATION"] == params.sync_symbols
+    run = results["B8-run"].detail
+    assert run["after"]["planned_materializations"] == params.run_symbols
+    assert run["after"]["check_execution_rows"] == 4  # the four price checks, once each
+    # As the checks were: a planned row per check and partition.
+    assert run["before_small"]["check_execution_rows"] == 4 * params.symbols
+    page = results["B8-ui"].detail
+    assert set(page) == {"after_1_day", f"after_{params.days}_days", "before_after_1_day"}
+    assert all(t > 0 for times in page.values() for t in times.values())
+    plan = results["B8-sensor"].detail
+    assert plan["dry_run_partitions"] < params.run_symbols  # the stored session is skipped
+    assert plan["sensor_run_requests"] >= 1
+    assert results["B8-cli"].detail["symbols_list"] > 0
 
 
 def test_p1_the_progress_channel_is_measured_inside_a_real_sync() -> None:

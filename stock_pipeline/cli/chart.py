@@ -9,8 +9,8 @@ import click
 
 from stock_pipeline import settings
 from stock_pipeline.cli.common import fail, guarded, parse_date
+from stock_pipeline.domain.chart_window import DEFAULT_DAYS, DEFAULT_SESSIONS
 from stock_pipeline.domain.symbols import normalize_symbol
-from stock_pipeline.warehouse.stored_bars import DEFAULT_DAYS, DEFAULT_SESSIONS
 
 
 @click.command()

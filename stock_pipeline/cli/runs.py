@@ -11,7 +11,6 @@ import click
 
 from stock_pipeline import settings
 from stock_pipeline.cli.common import EXIT_PARTIAL, fail, guarded
-from stock_pipeline.domain.trading_calendar import NEW_YORK
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -23,6 +22,8 @@ LOG_LINE_CHARS = 160
 
 
 def _ny(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    from stock_pipeline.domain.trading_calendar import NEW_YORK  # pandas: not at start-up
+
     return "-" if moment is None else moment.astimezone(NEW_YORK).strftime(fmt)
 
 

@@ -1,14 +1,21 @@
 """Asset checks on stored bars: every partition a run stored, read back from DuckDB.
 
-Each check is per partition (``AssetCheckSpec(partitions_def=...)``, a preview in Dagster
-1.13). Our runs carry many partitions (single-run backfills) and Dagster 1.13 attributes
-an ``AssetCheckResult`` to a partition only in a one-partition run, so the checks emit one
-``AssetCheckEvaluation`` per partition, each naming the partition's latest materialization:
-that is what makes the UI show it as the partition's current result. The checks that mean
-corrupt data (prices out of order, duplicate bars, bars outside the session) are blocking.
+Each check runs once per run and records ONE result, however many partitions the run
+carries: its metadata counts the partitions checked and failed, sums the offending rows per
+rule and names the failing partitions (``domain.verdicts.run_verdict``). Checks scoped per
+partition would cost Dagster a planned and an evaluated event per check and partition, the
+planned ones each listing the whole run (N² bytes), and every asset page would recompute
+check status from all of those records (measured in bench B8, docs/operations.md). Each
+partition's own verdict is in its materialization metadata (``check/<name>`` entries, judged
+by the asset on the bars it wrote). The checks that mean corrupt data (prices out of order,
+duplicate bars, bars outside the session) are blocking: a failure fails the run's check
+step, so nothing downstream of the asset runs on it.
+
+To add a check: a verdict function per partition in ``domain.verdicts`` (returning
+``Verdict``), a spec here, and its name in the partition verdicts the check function
+builds; ``_results`` turns every check's verdicts into run results the same way.
 """
 
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
@@ -16,15 +23,16 @@ import dagster as dg
 import pandas as pd
 
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
-from stock_pipeline.defs.dagster_private import target_materialization_data
 from stock_pipeline.defs.freshness import intraday_prices_fresh
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.consistency import DayBar
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
+from stock_pipeline.domain.run_keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from stock_pipeline.domain.verdicts import (
     BAR_COUNT,
     BARS_IN_SESSION,
+    BLOCKING_CHECKS,
     MATCHES_INTRADAY,
     OHLC_SANE,
     UNIQUE_BARS,
@@ -33,120 +41,119 @@ from stock_pipeline.domain.verdicts import (
     daily_sanity,
     intraday_verdicts,
     pick_intraday_day,
+    run_verdict,
 )
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES, read_slices
-
-# Per-partition checks are the point of these checks; Dagster flags the parameter as a
-# preview on every spec.
-warnings.filterwarnings(
-    "ignore",
-    message=r"Specifying a partitions_def on an AssetCheckSpec",
-    category=dg.PreviewWarning,
-)
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
 
-def _spec(
-    name: str, asset: dg.AssetsDefinition, partitions: dg.PartitionsDefinition, description: str
-) -> dg.AssetCheckSpec:
-    blocking = name in (OHLC_SANE, UNIQUE_BARS, BARS_IN_SESSION)
+def _spec(name: str, asset: dg.AssetsDefinition, description: str) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
-        name, asset=asset, description=description, blocking=blocking, partitions_def=partitions
+        name, asset=asset, description=description, blocking=name in BLOCKING_CHECKS
     )
 
 
+RUN_SCOPE = (
+    " Evaluated once per run over all its partitions; each partition's verdict is in its "
+    "materialization metadata (check/<name>)."
+)
 INTRADAY_SPECS = [
     _spec(
         OHLC_SANE,
         intraday_prices,
-        intraday_partitions,
         "Prices are sane: low ≤ open, close ≤ high, all prices set and > 0, volume ≥ 0. A "
-        "failure means corrupt data, so it blocks downstream use and fails the run.",
+        "failure means corrupt data, so it blocks downstream use and fails the run." + RUN_SCOPE,
     ),
     _spec(
         UNIQUE_BARS,
         intraday_prices,
-        intraday_partitions,
         "No duplicate bars: one row per bar start and per interval slot (09:30 and 09:32 in "
-        "5m bars are the same slot). A failure means corrupt data: blocking.",
+        "5m bars are the same slot). A failure means corrupt data: blocking." + RUN_SCOPE,
     ),
     _spec(
         BARS_IN_SESSION,
         intraday_prices,
-        intraday_partitions,
         "Every bar belongs where it is stored: dated to its session, inside the regular "
-        "session (09:30 to the close), on the interval's grid. Corrupt data: blocking.",
+        "session (09:30 to the close), on the interval's grid. Corrupt data: blocking." + RUN_SCOPE,
     ),
     _spec(
         BAR_COUNT,
         intraday_prices,
-        intraday_partitions,
         "Bar count per interval matches the "
         "NYSE calendar (full day, early close; provisional: bars closed when fetched), "
-        "allowing 1% (at least one) all-null bars Yahoo drops.",
+        "allowing 1% (at least one) all-null bars Yahoo drops." + RUN_SCOPE,
     ),
 ]
 DAILY_SPECS = [
     _spec(
         OHLC_SANE,
         daily_prices,
-        history_partitions,
         "Prices are sane (low ≤ open, close ≤ high, prices > 0, volume ≥ 0) and every "
-        "daily bar falls on an NYSE session. Corrupt data: blocking.",
+        "daily bar falls on an NYSE session. Corrupt data: blocking." + RUN_SCOPE,
     ),
     _spec(
         MATCHES_INTRADAY,
         daily_prices,
-        history_partitions,
         "Each day's daily bar agrees with its final intraday bars: close, high and low "
         "within 1%; intraday volume 50-102% of the daily volume (intraday bars miss the "
-        "closing auction and off-exchange trades). A warning, not a block.",
+        "closing auction and off-exchange trades). A warning, not a block. Evaluated once "
+        "per run; the partitions that disagree are named in its metadata.",
     ),
 ]
 
 
-def _targets(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: Sequence[str]
-) -> dict[str, Any]:
-    """Each partition's latest materialization, in two queries."""
-    latest = instance.get_latest_storage_id_by_partition(
-        asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(keys)
-    )
-    if not latest:
-        return {}
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(latest.values())),
-        limit=len(latest),
-    ).records
-    return {str(r.partition_key): target_materialization_data(r) for r in records}
-
-
-def _evaluations(
+def _results(
     context: dg.AssetCheckExecutionContext,
     specs: Sequence[dg.AssetCheckSpec],
     verdicts: Mapping[str, Mapping[str, Verdict]],
-) -> Iterator[dg.AssetCheckEvaluation]:
-    """One evaluation per selected check and partition (``verdicts[key][check name]``)."""
-    selected = [s for s in specs if s.key in context.selected_asset_check_keys]
-    if not selected:
-        return
-    asset_key = selected[0].asset_key
-    targets = _targets(context.instance, asset_key, list(verdicts))
-    for key, by_check in verdicts.items():
-        for spec in selected:
-            verdict = by_check[spec.name]
-            yield dg.AssetCheckEvaluation(
-                asset_key=asset_key,
-                check_name=spec.name,
-                passed=verdict.passed,
-                metadata=verdict.metadata,
-                description=verdict.description,
-                severity=ERROR if spec.blocking else WARN,
-                blocking=spec.blocking,
-                partition=key,
-                target_materialization_data=targets.get(key),
-            )
+) -> Iterator[dg.AssetCheckResult]:
+    """One result per selected check for the whole run (``verdicts[key][check name]``).
+
+    The one place where per-partition verdicts become Dagster check results: a check
+    added to ``specs`` and to the verdicts is recorded the same way.
+    """
+    for spec in specs:
+        if spec.key not in context.selected_asset_check_keys:
+            continue
+        verdict = run_verdict({key: by_check[spec.name] for key, by_check in verdicts.items()})
+        yield dg.AssetCheckResult(
+            asset_key=spec.asset_key,
+            check_name=spec.name,
+            passed=verdict.passed,
+            metadata={
+                name: dg.MetadataValue.json(value) if isinstance(value, dict) else value
+                for name, value in verdict.metadata.items()
+            },
+            description=verdict.description,
+            severity=ERROR if spec.blocking else WARN,
+        )
+
+
+def _checked_keys(
+    context: dg.AssetCheckExecutionContext, partitions: dg.MultiPartitionsDefinition
+) -> list[str]:
+    """The partitions to judge: the run's own when it materializes the asset too.
+
+    A run of the checks alone is not partitioned (the checks are per run), so it names its
+    partitions with the same tags a price run carries: one partition or a range.
+    """
+    op = context.op_execution_context
+    if op.job_def.partitions_def is not None:
+        return list(op.partition_keys)
+    tags = context.run.tags
+    if PARTITION_TAG in tags:
+        return [tags[PARTITION_TAG]]
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        span = dg.PartitionKeyRange(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
+        return list(
+            partitions.get_partition_keys_in_range(span, dynamic_partitions_store=context.instance)
+        )
+    raise dg.Failure(
+        f"this run of the checks names no partitions: tag it {PARTITION_TAG}=<day|SYMBOL> "
+        f"or {RANGE_START_TAG}/{RANGE_END_TAG}, or materialize the asset with its checks",
+        allow_retries=False,
+    )
 
 
 def _day(value: Any) -> pd.Timestamp:
@@ -156,9 +163,9 @@ def _day(value: Any) -> pd.Timestamp:
 @dg.multi_asset_check(specs=INTRADAY_SPECS, can_subset=True, compute_kind="duckdb")
 def intraday_prices_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckEvaluation]:
+) -> Iterator[dg.AssetCheckResult]:
     """Judge every (day, symbol) partition of the run from the bars DuckDB holds now."""
-    partitions = parse_intraday_keys(context.partition_keys)
+    partitions = parse_intraday_keys(_checked_keys(context, intraday_partitions))
     slices = [{"symbol": p.symbol, "session_date": p.day} for p in partitions]
     with warehouse.connect(read_only=True) as con:
         frame = read_slices(con, INTRADAY_PRICES, slices)
@@ -172,7 +179,7 @@ def intraday_prices_checks(
     }
     failed = sum(not v.passed for by_check in verdicts.values() for v in by_check.values())
     context.log.info("%d partition(s) checked, %d failed check(s)", len(verdicts), failed)
-    yield from _evaluations(context, INTRADAY_SPECS, verdicts)
+    yield from _results(context, INTRADAY_SPECS, verdicts)
 
 
 def _intraday_days(
@@ -202,9 +209,9 @@ INTRADAY_BY_DAY_SQL = """
 @dg.multi_asset_check(specs=DAILY_SPECS, can_subset=True, compute_kind="duckdb")
 def daily_prices_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckEvaluation]:
+) -> Iterator[dg.AssetCheckResult]:
     """Judge every (year, symbol) partition of the run; daily bars against intraday days."""
-    partitions = parse_history_keys(context.partition_keys)
+    partitions = parse_history_keys(_checked_keys(context, history_partitions))
     slices = [{"symbol": p.symbol, "year": p.year} for p in partitions]
     symbols = sorted({p.symbol for p in partitions})
     years = sorted({p.year for p in partitions})
@@ -224,7 +231,7 @@ def daily_prices_checks(
             OHLC_SANE: daily_sanity(rows),
             MATCHES_INTRADAY: daily_consistency(rows[rows["interval"] == "1d"], days),
         }
-    yield from _evaluations(context, DAILY_SPECS, verdicts)
+    yield from _results(context, DAILY_SPECS, verdicts)
 
 
 ASSET_CHECKS: list[dg.AssetChecksDefinition] = [

@@ -17,22 +17,6 @@ from typing import Any
 import dagster as dg
 
 
-def target_materialization_data(event: dg.EventLogRecord) -> Any:
-    """The link from a check evaluation to the materialization it judged.
-
-    Why private: ``AssetCheckEvaluationTargetMaterializationData`` is not exported, yet an
-    evaluation without it never becomes the partition's current result (tried: the UI's
-    per-partition check status stays empty).
-    """
-    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-        AssetCheckEvaluationTargetMaterializationData,
-    )
-
-    return AssetCheckEvaluationTargetMaterializationData(
-        storage_id=event.storage_id, run_id=event.run_id, timestamp=event.timestamp
-    )
-
-
 def add_partition_metadata_at_once(
     context: dg.AssetExecutionContext, by_key: Mapping[str, Mapping[str, Any]]
 ) -> bool:

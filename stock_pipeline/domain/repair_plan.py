@@ -51,10 +51,9 @@ def closed_sessions(days: Sequence[date], now: datetime) -> list[date]:
 
 def nothing_stored(symbols: Sequence[str], days: Sequence[date], interval: str) -> list[SliceState]:
     """Slice states before the warehouse file exists: every partition missing."""
+    expected = {day: expected_bar_count(day, interval) for day in days}
     return [
-        SliceState(symbol, day, 0, expected_bar_count(day, interval), final=False)
-        for symbol in symbols
-        for day in days
+        SliceState(symbol, day, 0, expected[day], final=False) for symbol in symbols for day in days
     ]
 
 

@@ -20,6 +20,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 CALENDAR_FIRST_DAY = date(1990, 1, 1)
 # Explicit end: ten years ahead of the current year, so a long-running process stays valid.
 CALENDAR_YEARS_AHEAD = 10
+# Per-day answers are asked for every (symbol, day) by planning code: each costs an
+# exchange_calendars look-up (~0.1-0.6 ms), so they are kept, a few years of days at most.
+_DAYS_CACHED = 8192
 
 
 @functools.cache
@@ -33,6 +36,7 @@ def _ts(day: date) -> pd.Timestamp:
     return pd.Timestamp(day)
 
 
+@functools.lru_cache(maxsize=_DAYS_CACHED)
 def is_session(day: date) -> bool:
     return bool(nyse().is_session(_ts(day)))
 
@@ -47,10 +51,12 @@ def sessions_between(start: date, end: date) -> list[date]:
     return [ts.date() for ts in found]
 
 
+@functools.lru_cache(maxsize=_DAYS_CACHED)
 def session_open(day: date) -> datetime:
     return nyse().session_open(_ts(day)).to_pydatetime()
 
 
+@functools.lru_cache(maxsize=_DAYS_CACHED)
 def session_close(day: date) -> datetime:
     return nyse().session_close(_ts(day)).to_pydatetime()
 
@@ -87,6 +93,7 @@ def sessions_back(last: date, count: int) -> list[date]:
     return [ts.date() for ts in cal.sessions[max(0, idx - count + 1) : idx + 1]]
 
 
+@functools.lru_cache(maxsize=_DAYS_CACHED)
 def expected_bar_starts(day: date, interval: str) -> pd.DatetimeIndex:
     """UTC start times of the regular-session bars Yahoo serves for a session.
 
@@ -102,6 +109,7 @@ def expected_bar_starts(day: date, interval: str) -> pd.DatetimeIndex:
     return pd.date_range(opened, closed, freq=spec.bar_length, inclusive="left", tz="UTC")
 
 
+@functools.lru_cache(maxsize=_DAYS_CACHED)
 def expected_bar_count(day: date, interval: str) -> int:
     return len(expected_bar_starts(day, interval))
 

@@ -1,9 +1,11 @@
 """The verdict of each asset check on one partition's stored rows. No Dagster here.
 
-``checks.py`` reads a run's partitions from DuckDB and turns these verdicts into Dagster
-check evaluations; the rules themselves live in ``stock_pipeline.domain``. Every verdict
-carries the count of offending rows per rule (0 when clean), so a failing check shows in
-the UI what is wrong and how much of it.
+``defs/checks.py`` reads a run's partitions from DuckDB and folds these verdicts into one
+Dagster check result per check and run (``run_verdict``); the price assets judge the bars
+they are about to write the same way and record each partition's verdicts in its
+materialization metadata (``partition_summary``). The rules themselves live in the other
+domain modules. Every verdict carries the count of offending rows per rule (0 when clean),
+so a failing check shows in the UI what is wrong and how much of it.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 import pandas as pd
 
 from stock_pipeline.domain.consistency import DayBar, mismatches
 from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, INTRADAY_INTERVALS
+from stock_pipeline.domain.partition_keys import history_key, intraday_key
 from stock_pipeline.domain.session_rules import (
     count_expectation,
     duplicate_violations,
@@ -30,6 +34,8 @@ UNIQUE_BARS = "unique_bars"
 BARS_IN_SESSION = "bars_in_session"
 BAR_COUNT = "bar_count_matches_calendar"
 MATCHES_INTRADAY = "matches_intraday_bars"
+# Failures that mean corrupt data: they stop the run and what is downstream of it.
+BLOCKING_CHECKS = frozenset({OHLC_SANE, UNIQUE_BARS, BARS_IN_SESSION})
 
 OHLC_RULES = ("nan_price", "non_positive_price", "ohlc_order", "negative_volume")
 UNIQUE_RULES = ("duplicate_ts", "duplicate_slot")
@@ -160,3 +166,85 @@ def daily_consistency(daily: pd.DataFrame, intraday: Mapping[date, DayBar]) -> V
         return Verdict(False, "; ".join(problems[:10]), meta)
     text = f"{compared} day(s) agree" if compared else "no day with both sides final"
     return Verdict(True, text, meta)
+
+
+# How many offending partitions a run's check result names (the rest are counted).
+PARTITIONS_NAMED = 50
+
+
+@dataclass(frozen=True)
+class RunVerdict:
+    """One check's verdict on every partition a run checked: what Dagster records once.
+
+    ``metadata`` holds the partitions checked and failed, each integer count of the
+    partitions' verdicts summed over the run, and the failing partitions (the first
+    ``PARTITIONS_NAMED``) with what is wrong with each.
+    """
+
+    passed: bool
+    description: str
+    metadata: dict[str, int | dict[str, str]]
+
+
+def run_verdict(by_partition: Mapping[str, Verdict]) -> RunVerdict:
+    """Fold one check's per-partition verdicts into the run's one result."""
+    failed = {key: v for key, v in sorted(by_partition.items()) if not v.passed}
+    totals: dict[str, int] = {}
+    for verdict in by_partition.values():
+        for name, value in verdict.metadata.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[name] = totals.get(name, 0) + value
+    named = dict(list(failed.items())[:PARTITIONS_NAMED])
+    checked = len(by_partition)
+    if failed:
+        shown = "; ".join(f"{key}: {v.description}" for key, v in list(named.items())[:10])
+        more = f" (and {len(failed) - 10} more)" if len(failed) > 10 else ""
+        description = f"{len(failed)} of {checked} partition(s) failed: {shown}{more}"
+    else:
+        description = f"{checked} partition(s) passed"
+        if checked == 1:
+            description += ": " + next(iter(by_partition.values())).description
+    return RunVerdict(
+        passed=not failed,
+        description=description,
+        metadata={
+            "partitions_checked": checked,
+            "partitions_failed": len(failed),
+            **totals,
+            "failed_partitions": {key: v.description for key, v in named.items()},
+        },
+    )
+
+
+def partition_summary(by_check: Mapping[str, Verdict]) -> dict[str, str]:
+    """One partition's verdicts as materialization metadata: ``check/<name>`` → text."""
+    return {
+        f"check/{name}": "passed" if v.passed else f"FAILED: {v.description}"
+        for name, v in by_check.items()
+    }
+
+
+def intraday_partition_verdicts(frame: pd.DataFrame) -> dict[str, dict[str, Verdict]]:
+    """The intraday checks on each (symbol, day) slice of a frame about to be written.
+
+    ``frame``: canonical intraday rows with ``fetched_at`` set; keyed by partition key.
+    """
+    judged: dict[str, dict[str, Verdict]] = {}
+    for group, rows in frame.groupby(["symbol", "session_date"], sort=False):
+        symbol, stamp = cast(tuple[str, date], group)
+        day = pd.Timestamp(stamp).date()
+        judged[intraday_key(str(symbol), day)] = intraday_verdicts(day, rows)
+    return judged
+
+
+def history_partition_verdicts(frame: pd.DataFrame) -> dict[str, dict[str, Verdict]]:
+    """The daily sanity check on each (symbol, year) slice of a frame about to be written.
+
+    Whether daily bars match the intraday ones needs the stored intraday days: that
+    verdict is the run check's alone.
+    """
+    judged: dict[str, dict[str, Verdict]] = {}
+    for group, rows in frame.groupby(["symbol", "year"], sort=False):
+        symbol, year = cast(tuple[str, int], group)
+        judged[history_key(str(symbol), int(year))] = {OHLC_SANE: daily_sanity(rows)}
+    return judged

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from stock_pipeline.domain.errors import SymbolNotFoundError
 from stock_pipeline.domain.partition_keys import SYMBOLS
-from stock_pipeline.yahoo.client import YahooClient
+
+if TYPE_CHECKING:  # yfinance and pandas: only `symbols add` needs them
+    from stock_pipeline.yahoo.client import YahooClient
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from stock_pipeline.domain.chart_window import DEFAULT_DAYS, DEFAULT_SESSIONS
 from stock_pipeline.domain.errors import InvalidDateRangeError, StockPipelineError
 from stock_pipeline.domain.intervals import (
     HISTORY_INTERVALS,
@@ -30,8 +31,6 @@ from stock_pipeline.domain.trading_calendar import (
 )
 from stock_pipeline.warehouse.tables import connect
 
-DEFAULT_SESSIONS = 5  # intraday: the last trading week
-DEFAULT_DAYS = 365  # daily and weekly: the last year
 BAR_COLUMNS = "open, high, low, close, volume"
 
 

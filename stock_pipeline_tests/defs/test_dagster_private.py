@@ -49,23 +49,6 @@ def test_partition_metadata_reaches_each_partition_s_materialization(pipeline: P
     assert by_key == {"a": 1, "b": 2}
 
 
-def test_a_check_evaluation_can_name_the_materialization_it_judged(pipeline: Pipeline) -> None:
-    pipeline.register(["AAPL"])
-    assert pipeline.materialize("intraday_prices", "2026-11-24|AAPL").success
-    (record,) = pipeline.instance.fetch_materializations(
-        dg.AssetKey("intraday_prices"), limit=1
-    ).records
-    target = dagster_private.target_materialization_data(record)
-    evaluation = dg.AssetCheckEvaluation(
-        asset_key=dg.AssetKey("intraday_prices"),
-        check_name="probe",
-        passed=True,
-        partition="2026-11-24|AAPL",
-        target_materialization_data=target,
-    )
-    assert evaluation.target_materialization_data.storage_id == record.storage_id
-
-
 def test_the_workspace_loads_in_process(instance: dg.DagsterInstance) -> None:
     assert Path(WORKSPACE_FILE).exists()
     with dagster_private.workspace_in_process(instance, WORKSPACE_FILE) as workspace:

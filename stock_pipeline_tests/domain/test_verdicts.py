@@ -9,10 +9,14 @@ from stock_pipeline.domain.verdicts import (
     BARS_IN_SESSION,
     OHLC_SANE,
     UNIQUE_BARS,
+    Verdict,
     daily_consistency,
     daily_sanity,
+    intraday_partition_verdicts,
     intraday_verdicts,
+    partition_summary,
     pick_intraday_day,
+    run_verdict,
 )
 from stock_pipeline_tests.support.frames import bars
 
@@ -131,3 +135,48 @@ def test_the_default_interval_is_compared_first_and_only_if_complete() -> None:
     row = pick_intraday_day(candidates)
     assert row is not None and row["interval"] == "5m"
     assert pick_intraday_day(candidates.iloc[0:0]) is None
+
+
+def test_a_run_verdict_counts_sums_and_names_the_failing_partitions() -> None:
+    by_partition = {
+        f"2026-11-25|S{i:03d}": Verdict(True, "ok", {"rows": 78, "ohlc_order": 0})
+        for i in range(60)
+    }
+    for i in (7, 3):
+        by_partition[f"2026-11-25|S{i:03d}"] = Verdict(
+            False, "ohlc_order: 2 row(s)", {"rows": 78, "ohlc_order": 2, "expected": "77-78"}
+        )
+    verdict = run_verdict(by_partition)
+    assert not verdict.passed
+    assert verdict.metadata["partitions_checked"] == 60
+    assert verdict.metadata["partitions_failed"] == 2
+    assert verdict.metadata["rows"] == 60 * 78 and verdict.metadata["ohlc_order"] == 4
+    assert "expected" not in verdict.metadata  # text is per partition, not summed
+    assert verdict.metadata["failed_partitions"] == {
+        "2026-11-25|S003": "ohlc_order: 2 row(s)",
+        "2026-11-25|S007": "ohlc_order: 2 row(s)",
+    }
+    assert verdict.description.startswith("2 of 60 partition(s) failed: 2026-11-25|S003: ")
+
+
+def test_a_run_verdict_names_a_bounded_number_of_partitions() -> None:
+    bad = {f"2026-11-25|S{i:04d}": Verdict(False, "no bars", {"rows": 0}) for i in range(5000)}
+    verdict = run_verdict(bad)
+    assert verdict.metadata["partitions_failed"] == 5000
+    assert len(verdict.metadata["failed_partitions"]) == 50  # type: ignore[arg-type]
+    assert verdict.description.endswith("(and 4990 more)")
+    assert run_verdict({}).passed
+
+
+def test_a_partitions_verdicts_become_metadata_entries_per_check() -> None:
+    frame = pd.concat(
+        [stored(bars("AAPL", DAY)), stored(bars("MSFT", DAY)).iloc[:-5]], ignore_index=True
+    )
+    judged = intraday_partition_verdicts(frame)
+    assert sorted(judged) == ["2026-11-25|AAPL", "2026-11-25|MSFT"]
+    assert partition_summary(judged["2026-11-25|AAPL"]) == {
+        f"check/{name}": "passed" for name in (OHLC_SANE, UNIQUE_BARS, BARS_IN_SESSION, BAR_COUNT)
+    }
+    short = partition_summary(judged["2026-11-25|MSFT"])
+    assert short[f"check/{BAR_COUNT}"].startswith("FAILED: too_few_bars_5m")
+    assert short[f"check/{OHLC_SANE}"] == "passed"

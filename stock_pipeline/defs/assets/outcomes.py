@@ -8,7 +8,7 @@ naming the rest, so a backfill retries only those.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -20,6 +20,7 @@ from stock_pipeline.defs.dagster_private import add_partition_metadata_at_once
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.failures import all_transient
 from stock_pipeline.domain.run_keys import FAILURE_DETAILS
+from stock_pipeline.domain.verdicts import Verdict, partition_summary
 from stock_pipeline.warehouse.tables import Table
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 
@@ -73,6 +74,17 @@ def run_metadata(result: BatchResult) -> dict[str, Any]:
     }
 
 
+def _verdicts(
+    frame: pd.DataFrame,
+    judge: Callable[[pd.DataFrame], Mapping[str, Mapping[str, Verdict]]] | None,
+) -> dict[str, dict[str, str]]:
+    """Per partition, its check verdicts as metadata entries (fetched now, as written)."""
+    if judge is None or frame.empty:
+        return {}
+    judged = judge(frame.assign(fetched_at=pd.Timestamp(settings.now())))
+    return {key: partition_summary(by_check) for key, by_check in judged.items()}
+
+
 def finish_batch(
     context: dg.AssetExecutionContext,
     result: BatchResult,
@@ -80,9 +92,16 @@ def finish_batch(
     warehouse: WarehouseResource,
     extra: Mapping[str, Any],
     tags: Mapping[str, str],
+    judge: Callable[[pd.DataFrame], Mapping[str, Mapping[str, Verdict]]] | None = None,
 ) -> pd.DataFrame:
-    """Return the frame for the IO manager, or store the good part and fail the rest."""
+    """Return the frame for the IO manager, or store the good part and fail the rest.
+
+    ``judge`` gives each partition's check verdicts on the rows about to be written; they
+    go into the partition's materialization metadata (the run's checks record one result
+    per check, not one per partition).
+    """
     totals = run_metadata(result)
+    verdicts = _verdicts(result.frame, judge)
     context.log.info(
         "%s: %d partition(s) fetched, %d failed, %d rows, %d Yahoo requests (%d for prices)",
         table.name,
@@ -97,7 +116,11 @@ def finish_batch(
         add_partition_metadata(
             context,
             {
-                key: {**partition_metadata(outcome, extra), **previews.get(key, {})}
+                key: {
+                    **partition_metadata(outcome, extra),
+                    **verdicts.get(key, {}),
+                    **previews.get(key, {}),
+                }
                 for key, outcome in result.outcomes.items()
             },
         )
@@ -117,6 +140,7 @@ def finish_batch(
                 tags=dict(tags),
                 metadata={
                     **partition_metadata(result.outcomes[key], extra),
+                    **verdicts.get(key, {}),
                     **previews.get(key, {}),
                 },
             )

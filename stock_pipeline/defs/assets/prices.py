@@ -21,6 +21,7 @@ from stock_pipeline.domain.intervals import (
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
 from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.run_keys import INTERVAL_TAG, SOURCE_TAG
+from stock_pipeline.domain.verdicts import history_partition_verdicts, intraday_partition_verdicts
 from stock_pipeline.services.run_progress import run_tracker
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import fetch_history
@@ -138,6 +139,7 @@ def intraday_prices(
         warehouse,
         extra={"interval": interval},
         tags={INTERVAL_TAG: interval},
+        judge=intraday_partition_verdicts,
     )
 
 
@@ -168,4 +170,5 @@ def daily_prices(
         warehouse,
         extra={"interval": interval},
         tags={INTERVAL_TAG: interval},
+        judge=history_partition_verdicts,
     )
