@@ -21,6 +21,7 @@ from stock_pipeline import settings
 from stock_pipeline.background.handle import SyncHandle
 from stock_pipeline.background.queue import RunSpec, enqueue_runs
 from stock_pipeline.defs.jobs import current_prices_job
+from stock_pipeline.domain import arguments
 from stock_pipeline.domain.errors import InvalidDateRangeError
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
@@ -68,10 +69,9 @@ def _eager(eager: bool | None) -> bool:
 
 def yahoo_config(delay: float | None) -> dict[str, Any]:
     """Yahoo resource config for the seed's ``delay``: minimum seconds between requests."""
+    arguments.check_delay(delay)
     if delay is None:
         return {}
-    if delay <= 0:
-        raise ValueError(f"delay must be a positive number of seconds, not {delay}")
     return {"requests_per_second": 1.0 / delay}
 
 
@@ -94,6 +94,27 @@ def _instance(instance: dg.DagsterInstance | None) -> dg.DagsterInstance:
     from stock_pipeline.services.instance import get_instance
 
     return get_instance()
+
+
+def _check_common(
+    symbols: Any,
+    interval: Any,
+    start: Any,
+    end: Any,
+    force: Any,
+    batch_size: Any,
+    delay: Any,
+    eager: Any,
+) -> None:
+    """Every argument's type and range, before the instance is opened or anything planned."""
+    arguments.check_symbols(symbols)
+    arguments.check_text("interval", interval)
+    arguments.check_day("start", start)
+    arguments.check_day("end", end)
+    arguments.check_flag("force", force)
+    arguments.check_batch_size(batch_size)
+    arguments.check_delay(delay)
+    arguments.check_flag("eager", eager, optional=True)
 
 
 def submit_plan(
@@ -153,6 +174,7 @@ def submit_intraday_sync(
 
     The seed's ``sync_daily_intraday_data.delay(symbols=[...], interval='1m')``.
     """
+    _check_common(symbols, interval, start, end, force, batch_size, delay, eager)
     instance = _instance(instance)
     interval = normalize_intraday_interval(interval)
     days = intraday_days(_date(start), _date(end), interval, settings.now())
@@ -174,6 +196,7 @@ def submit_symbol_sync(
     instance: dg.DagsterInstance | None = None,
 ) -> SyncHandle:
     """One symbol's intraday bars (seed: ``sync_single_stock_intraday.delay('AAPL')``)."""
+    arguments.check_symbol(symbol)
     return submit_intraday_sync(
         [symbol], interval, start, end, force, delay=delay, eager=eager, instance=instance
     )
@@ -196,6 +219,8 @@ def submit_historical_sync(
 
     The seed's ``sync_historical_data.delay(symbols=[...], period='2y', interval='1wk')``.
     """
+    _check_common(symbols, interval, start, end, force, batch_size, delay, eager)
+    arguments.check_text("period", period, optional=True)
     instance = _instance(instance)
     interval = normalize_history_interval(interval)
     first, last = _date(start), _date(end)
@@ -223,6 +248,8 @@ def submit_current_prices(
     instance: dg.DagsterInstance | None = None,
 ) -> SyncHandle:
     """The latest quote of every registered symbol (seed: ``sync_current_prices.delay()``)."""
+    arguments.check_delay(delay)
+    arguments.check_flag("eager", eager, optional=True)
     instance = _instance(instance)
     resolve_symbols(instance, None)  # a clear error now rather than a failed run later
     run_config: dict[str, Any] = {"loggers": QUIET_CONSOLE}

@@ -6,9 +6,10 @@ import sys
 import click
 
 from stock_pipeline.cli import chart, demo, ops, quarantine, runs, sync
+from stock_pipeline.cli.common import GuardedGroup
 
 
-@click.group()
+@click.group(cls=GuardedGroup)
 def main() -> None:
     """Keep a DuckDB warehouse of US stock prices from Yahoo Finance, through Dagster."""
     _line_buffered_stdout()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from stock_pipeline import settings
-from stock_pipeline.cli.common import guarded, parse_date
+from stock_pipeline.cli.common import fail, guarded, parse_date
 from stock_pipeline.domain.chart_window import DEFAULT_DAYS, DEFAULT_SESSIONS
 from stock_pipeline.domain.symbols import normalize_symbol
 
@@ -29,17 +29,21 @@ from stock_pipeline.domain.symbols import normalize_symbol
 )
 @click.option(
     "--out",
+    "out_text",
     required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=click.Path(dir_okay=False, writable=True),
     help="PNG file to write.",
 )
 @guarded
-def chart(symbol: str, interval: str, days: int | None, end: date | None, out: Path) -> None:
+def chart(symbol: str, interval: str, days: int | None, end: date | None, out_text: str) -> None:
     """Draw SYMBOL's stored bars as a candlestick chart with volume (New York time).
 
     Only reads the warehouse: nothing is fetched. Exit code 2 when nothing is stored for
     the symbol, interval and days, with what is stored instead.
     """
+    if not out_text.strip():
+        fail("--out is empty: give the PNG file to write, e.g. --out AAPL.png")
+    out = Path(out_text)
     from stock_pipeline.reporting.charts import candlestick_png, chart_title, local_times
     from stock_pipeline.warehouse.stored_bars import load_stored_bars
 
@@ -50,8 +54,11 @@ def chart(symbol: str, interval: str, days: int | None, end: date | None, out: P
         bars.symbol, bars.interval, list(local_times(bars.frame, bars.time_col)), len(bars.frame)
     )
     png = candlestick_png(bars.frame, bars.time_col, title)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(png)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(png)
+    except OSError as exc:
+        fail(f"cannot write the chart to {out}: {exc.strerror or exc}; nothing else was changed")
     click.echo(f"wrote {out}: {title} ({len(png) // 1024} KB)")
 
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
+from stock_pipeline.cli.faults import explain
 from stock_pipeline.domain.errors import StockPipelineError
 
 EXIT_PARTIAL = 1  # some partitions failed; the rest were stored
@@ -33,7 +34,7 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the project's own errors into a clear message and exit code 2."""
+    """Turn the project's own errors and the machine's faults into a message and exit 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -41,5 +42,41 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except StockPipelineError as exc:
             fail(str(exc))
+        except Exception as exc:
+            message = explain(exc)
+            if message is None:
+                raise
+            fail(message)
 
     return wrapper
+
+
+HELP_FLAGS = {"--help", "-h"}
+
+
+class GuardedGroup(click.Group):
+    """A command group that checks the settings before any command and explains faults.
+
+    A setting that cannot work (``STOCK_PIPELINE_NOW=garbage``) is refused by every command
+    up front, so none of them half-runs; ``--help`` still works. A fault raised by any
+    command (full disk, damaged warehouse, instance deleted) becomes one line and exit 2.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["stock_pipeline.help"] = bool(HELP_FLAGS & set(args))
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            if not ctx.meta.get("stock_pipeline.help"):
+                from stock_pipeline import settings
+
+                settings.validate()
+            return super().invoke(ctx)
+        except StockPipelineError as exc:
+            fail(str(exc))
+        except Exception as exc:
+            message = explain(exc)
+            if message is None:
+                raise
+            fail(message)

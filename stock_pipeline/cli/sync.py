@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
@@ -102,6 +104,53 @@ def symbols_list() -> None:
 # ---- syncs -----------------------------------------------------------------------------
 
 
+# DuckDB writes a log, then whole 256 KiB blocks at checkpoint: below this a write fails
+# at the end of the run (after Yahoo was asked), so a sync is refused up front instead.
+MIN_FREE_BYTES = 16 * 2**20
+
+
+def check_writable(database: Path) -> None:
+    """Refuse a sync this user or this disk cannot store, before any run: the write would
+    fail only at the end of each run, after Yahoo was asked, and be retried as an outage."""
+    folder = database.parent if database.exists() else _existing_parent(database)
+    blocked = [
+        str(p)
+        for p in (database, folder)
+        if p.exists() and not os.access(p, os.W_OK | os.X_OK if p.is_dir() else os.W_OK)
+    ]
+    if blocked:
+        fail(
+            f"cannot write the warehouse: not writable by this user (uid {os.getuid()}): "
+            f"{', '.join(blocked)}; run the sync as the user who owns it, or give this one "
+            f"write access. Reading (status, chart) works as is; nothing was changed"
+        )
+    disk = os.statvfs(folder)
+    free = disk.f_bavail * disk.f_frsize
+    if free < MIN_FREE_BYTES:
+        fail(
+            f"the disk holding the warehouse {database} is full ({free // 1024} KiB free; a "
+            f"sync needs at least {MIN_FREE_BYTES // 2**20} MiB for DuckDB's log and blocks); "
+            f"free space and run again; nothing was changed"
+        )
+
+
+def _existing_parent(path: Path) -> Path:
+    return next(p for p in path.parents if p.exists())
+
+
+def _check_delay(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    """click accepts "nan" and "inf" as floats; either would switch the rate limit off."""
+    from stock_pipeline.domain.arguments import check_delay
+
+    try:
+        check_delay(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value} is not a positive, finite number of seconds (e.g. 0.5)"
+        ) from None
+    return value
+
+
 def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all)."),
@@ -115,7 +164,10 @@ def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="At most this many symbols per Dagster run.",
         ),
         click.option(
-            "--delay", type=float, help="Minimum seconds between Yahoo requests (rate limit)."
+            "--delay",
+            type=float,
+            callback=_check_delay,
+            help="Minimum seconds between Yahoo requests (rate limit); positive and finite.",
         ),
         click.option("--quiet", is_flag=True, help="Print only the summary line."),
         click.option(
@@ -159,6 +211,7 @@ def _run_plan(
     if not plan.runs:
         click.echo("nothing to do: every partition is complete (use --force to fetch again)")
         return
+    check_writable(settings.duckdb_path())
     if background:
         from stock_pipeline.cli.runs import submit_in_background
 

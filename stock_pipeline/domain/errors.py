@@ -26,6 +26,10 @@ class InvalidIntervalError(StockPipelineError, ValueError):
     """An interval Yahoo does not serve, or one used where it does not fit."""
 
 
+class InvalidSettingError(StockPipelineError, ValueError):
+    """An environment setting (STOCK_PIPELINE_NOW, STOCK_PIPELINE_DUCKDB, …) that cannot work."""
+
+
 class InvalidDateRangeError(StockPipelineError, ValueError):
     """An impossible range: start after end, in the future, or no trading day in it."""
 

@@ -23,6 +23,7 @@ from stock_pipeline.domain.trading_calendar import (
     previous_session,
     session_close,
 )
+from stock_pipeline.warehouse.integrity import WarehouseDamagedError, verify
 from stock_pipeline.warehouse.tables import connect
 
 # Daemons heartbeat every 30 s; four missed beats mean the daemon is gone or wedged.
@@ -41,16 +42,33 @@ class Finding:
 
 
 def check_warehouse(database: Path) -> Finding:
-    """The DuckDB file exists and answers a query in read-only mode."""
+    """The DuckDB file exists, is as long as its header says, and every table reads whole.
+
+    ``count(*)`` alone reads only metadata and passes a file cut in half; ``verify`` reads
+    every column's pages, so damage shows here rather than in the next sync or ``status``.
+    """
     if not database.exists():
         return Finding("warehouse", False, f"{database} does not exist (no sync has stored data)")
     try:
         with connect(database, read_only=True, wait_seconds=10) as con:
-            row = con.execute("SELECT count(*) FROM intraday_prices").fetchone()
+            report = verify(con, database)
+    except WarehouseDamagedError as exc:
+        return Finding(
+            "warehouse",
+            False,
+            f"{database} is damaged: {exc}; move it aside and restore a backup or re-sync",
+        )
     except Exception as exc:  # reported as the reason; health must not crash
         return Finding("warehouse", False, f"{database} is unreadable: {type(exc).__name__}: {exc}")
-    rows = int(row[0]) if row else 0
-    return Finding("warehouse", True, f"{database} readable ({rows} intraday rows)")
+    others = ", ".join(
+        f"{rows} {name}" for name, rows in report.rows.items() if name != "intraday_prices"
+    )
+    intraday = report.rows.get("intraday_prices", 0)
+    return Finding(
+        "warehouse",
+        True,
+        f"{database} readable ({intraday} intraday rows; {others}; every page read)",
+    )
 
 
 def open_instance(

@@ -73,6 +73,19 @@ def post_alert(url: str, alert: FailureAlert, timeout: float) -> None:
     response.raise_for_status()
 
 
+def webhook_host(url: str) -> str:
+    """The webhook's host and port, for logs: never its user:password or path (secrets)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number: still never echo the URL
+        return "an unparsable URL"
+    host = parts.hostname or "an unnamed host"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{host}:{port}" if port is not None else host
+
+
 def send_alert(
     alert: FailureAlert, webhook: str | None, timeout: float, log: logging.Logger
 ) -> bool:
@@ -80,7 +93,7 @@ def send_alert(
     log.error(alert.text())
     if webhook is None:
         return False
-    host = urlsplit(webhook).netloc
+    host = webhook_host(webhook)
     try:
         post_alert(webhook, alert, timeout)
     except requests.RequestException as exc:

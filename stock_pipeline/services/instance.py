@@ -13,7 +13,7 @@ from stock_pipeline import settings
 def ensure_dagster_home() -> str:
     """Set DAGSTER_HOME to the project-local default when unset; give it a dagster.yaml."""
     home = settings.dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
+    settings.make_private_dir(home)
     config = home / "dagster.yaml"
     template = settings.PROJECT_DIR / "dagster.yaml"
     if not config.exists() and template.exists():

@@ -230,6 +230,11 @@ def history_years(
         raise InvalidDateRangeError(f"start date {start} is after end date {end}")
     if start > today:
         raise InvalidDateRangeError(f"{start} is in the future")
+    if end.year < HISTORY_FIRST_YEAR:
+        raise InvalidDateRangeError(
+            f"{start} … {end} is before {HISTORY_FIRST_YEAR}, the first year of the daily "
+            f"history partitions; give dates from {HISTORY_FIRST_YEAR}-01-01 on"
+        )
     return list(range(max(start.year, HISTORY_FIRST_YEAR), min(end, today).year + 1))
 
 

@@ -11,7 +11,12 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from stock_pipeline.domain.errors import InvalidSettingError
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Directories the pipeline creates (data dir, DAGSTER_HOME) are its owner's alone: the
+# warehouse and the instance (run config, logs) are not for every local account to read.
+PRIVATE_DIR_MODE = 0o700
 
 
 def data_dir() -> Path:
@@ -19,7 +24,15 @@ def data_dir() -> Path:
 
 
 def duckdb_path() -> Path:
-    return Path(os.environ.get("STOCK_PIPELINE_DUCKDB") or data_dir() / "warehouse.duckdb")
+    """The warehouse file; a directory there is refused at once (DuckDB's error is cryptic)."""
+    path = Path(os.environ.get("STOCK_PIPELINE_DUCKDB") or data_dir() / "warehouse.duckdb")
+    if path.is_dir():
+        raise InvalidSettingError(
+            f"the warehouse path {path} is a directory (STOCK_PIPELINE_DUCKDB, or "
+            f"STOCK_PIPELINE_DATA_DIR/warehouse.duckdb); set STOCK_PIPELINE_DUCKDB to a file "
+            f"such as {path / 'warehouse.duckdb'}"
+        )
+    return path
 
 
 def dagster_home() -> Path:
@@ -47,6 +60,24 @@ def lock_timeout() -> float:
     return seconds
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents with mode 0700; existing ones are left as set.
+
+    An operator who created the directory chose its mode (a group-readable share, say); only
+    what the pipeline creates itself is made private.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        directory.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+
+
+def validate() -> None:
+    """Raise InvalidSettingError for the first setting that cannot work, before any work."""
+    now()
+    duckdb_path()
+
+
 def yfinance_cache_dir() -> Path:
     return data_dir() / "yfinance_cache"
 
@@ -60,5 +91,11 @@ def now() -> datetime:
     pinned = os.environ.get("STOCK_PIPELINE_NOW")
     if not pinned:
         return datetime.now(UTC)
-    stamp = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    try:
+        stamp = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidSettingError(
+            f"STOCK_PIPELINE_NOW={pinned!r} is not an ISO 8601 instant such as "
+            f"2026-11-27T21:00:00Z; unset it to use the real clock"
+        ) from None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from stock_pipeline import settings
 from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import StockPipelineError
 
@@ -155,8 +156,11 @@ def warehouse_lock(
             )
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    settings.make_private_dir(path.parent)
+    fd = _open_lock_file(path, exclusive)
+    if fd is None:  # a reader who may not create the lock file: DuckDB's own lock remains
+        yield
+        return
     try:
         _acquire(fd, exclusive, waiter or LockWait(database, wait_seconds), path)
         held[key] = exclusive
@@ -167,6 +171,24 @@ def warehouse_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _open_lock_file(path: Path, exclusive: bool) -> int | None:
+    """The lock file's descriptor; read-only for a reader who may not write it.
+
+    A warehouse shared read-only (owned by the pipeline's user, read by others) must stay
+    readable: flock works the same on a read-only descriptor. A writer without access gets
+    the PermissionError, which names the file.
+    """
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:
+        if exclusive:
+            raise
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
 
 
 def _acquire(fd: int, exclusive: bool, waiter: LockWait, path: Path) -> None:

@@ -243,7 +243,7 @@ def connect(
     one bound, ``wait_seconds`` (default: ``STOCK_PIPELINE_LOCK_TIMEOUT``, 120 s).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    settings.make_private_dir(path.parent)
     opens_read_only = read_only and path.exists()
     waiter = LockWait(path, settings.lock_timeout() if wait_seconds is None else wait_seconds)
     with (

@@ -2,6 +2,8 @@
 
 import configparser
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,50 @@ def test_production_and_local_instances_retry_crashed_runs_and_bound_yahoo() -> 
         assert config["run_monitoring"]["start_timeout_seconds"] == 180
     production = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
     assert "postgres_db" in production["storage"]["postgres"]
+
+
+UNITS = ["dagster-webserver.service", "dagster-daemon.service"]
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_units_are_hardened_and_may_write_only_the_data(name: str) -> None:
+    service = unit(name)
+    assert service["NoNewPrivileges"] == "yes"
+    assert service["ProtectSystem"] == "strict"
+    assert service["PrivateTmp"] == "yes"
+    assert service["ProtectHome"] == "yes"
+    assert service["UMask"] == "0077"
+    writable = service["ReadWritePaths"].split()
+    example = (DEPLOY / "stock-pipeline.env.example").read_text()
+    data = dict(re.findall(r"^(DAGSTER_HOME|STOCK_PIPELINE_\w+)=(/\S+)$", example, re.MULTILINE))
+    assert {"DAGSTER_HOME", "STOCK_PIPELINE_DATA_DIR", "STOCK_PIPELINE_DUCKDB"} <= set(data)
+    for variable, path in data.items():
+        assert any(path.startswith(w.rstrip("/") + "/") for w in writable), (variable, path)
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_systemd_parses_every_directive_of_the_units(name: str, tmp_path: Path) -> None:
+    """systemd-analyze verify warns about unknown keys and bad values; none is allowed.
+
+    The venv the units start does not exist here, so ExecStart points at /bin/true.
+    """
+    analyze = shutil.which("systemd-analyze")
+    assert analyze is not None, "systemd-analyze is missing: apt-get install systemd"
+    text = (DEPLOY / "systemd" / name).read_text()
+    copy = tmp_path / name
+    copy.write_text(re.sub(r"^ExecStart=\S+", "ExecStart=/bin/true", text, flags=re.MULTILINE))
+    result = subprocess.run(
+        [analyze, "verify", str(copy)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_the_install_steps_keep_the_password_file_private() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    docs = [p.read_text() for p in (PROJECT_DIR / "docs").glob("*.md")]
+    steps = "\n".join([readme, *docs])
+    assert "install -m 600 deploy/stock-pipeline.env.example" in steps
+    assert "cp deploy/stock-pipeline.env.example" not in steps
 
 
 def shipped_instance_files() -> list[Path]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stock_pipeline.services.alerts import FailureAlert, send_alert
+from stock_pipeline.services.alerts import FailureAlert, send_alert, webhook_host
 from stock_pipeline_tests.support.webhook import Receiver, Records
 
 
@@ -73,3 +73,31 @@ def test_a_broken_webhook_is_logged_never_raised(
     assert "SECRET-TOKEN" not in warning  # the URL's token never reaches the logs
     assert ("HTTP 500" in warning) == (problem == "http 500")
     assert "0123456789abcdef" in records.text(logging.ERROR)  # the alert itself was logged
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_credentials_in_the_webhook_url_never_reach_the_logs(
+    receiver: Receiver, log: tuple[logging.Logger, Records], status: int
+) -> None:
+    logger, records = log
+    receiver.status = status
+    scheme, rest = receiver.url.split("://", 1)
+    url = f"{scheme}://alice:S3CRET@{rest}"
+    port = rest.split("/", 1)[0].split(":")[1]
+    send_alert(ALERT, url, timeout=5, log=logger)
+    logged = records.text(logging.INFO) + records.text(logging.WARNING)
+    assert f"webhook at 127.0.0.1:{port}" in logged
+    assert "S3CRET" not in logged and "alice" not in logged and "SECRET-TOKEN" not in logged
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://bob:pw@hooks.example.com/T/SECRET", "hooks.example.com"),
+        ("https://hooks.example.com:8443/x", "hooks.example.com:8443"),
+        ("http://u:p@[::1]:9000/x", "[::1]:9000"),
+        ("http://u:p@host:notaport/x", "an unparsable URL"),
+    ],
+)
+def test_the_webhook_is_named_by_host_and_port_only(url: str, shown: str) -> None:
+    assert webhook_host(url) == shown

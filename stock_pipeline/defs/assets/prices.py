@@ -101,6 +101,35 @@ class HistoryConfig(dg.Config):
     interval: str = Field(default="1d", description="1d (daily) or 1wk (weekly) bars.")
 
 
+def run_partition_keys(context: dg.AssetExecutionContext) -> list[str]:
+    """The run's partitions, or a run failure when its key range selects none.
+
+    Dagster checks that both ends of ``--partition-range`` exist, not their order: an
+    inverted range reaches the asset as no partition at all, which must not pass as a
+    successful sync of nothing.
+    """
+    keys = list(context.partition_keys)
+    if keys:
+        return keys
+    span = context.partition_key_range
+    raise dg.Failure(
+        description=(
+            f"partition range {span.start}...{span.end} selects no partition: its start comes "
+            f"after its end (dates run oldest to newest, symbols in registration order; "
+            f"`stock-pipeline symbols list` shows it). Swap the two ends."
+        ),
+        allow_retries=False,
+    )
+
+
+def _parsed(parse: Callable[[list[str]], Any], keys: list[str]) -> Any:
+    """Partition keys as values, or a run failure naming the malformed key."""
+    try:
+        return parse(keys)
+    except ValueError as exc:
+        raise dg.Failure(description=f"bad partition key: {exc}", allow_retries=False) from exc
+
+
 def _checked(normalize: Callable[[str], str], value: str) -> str:
     """A config value normalised, or a run failure saying what is wrong with it."""
     try:
@@ -138,7 +167,7 @@ def intraday_prices(
     provisional and refreshed until the close.
     """
     interval = _checked(normalize_intraday_interval, config.interval)
-    partitions = parse_intraday_keys(context.partition_keys)
+    partitions = _parsed(parse_intraday_keys, run_partition_keys(context))
     with permanent_failures(context, FETCH_RETRY_POLICY):
         client = yahoo.client()
         symbols = sorted({p.symbol for p in partitions})
@@ -183,7 +212,7 @@ def daily_prices(
     a rewrite of history. One Yahoo request per symbol covers every year in the run.
     """
     interval = _checked(normalize_history_interval, config.interval)
-    partitions = parse_history_keys(context.partition_keys)
+    partitions = _parsed(parse_history_keys, run_partition_keys(context))
     with permanent_failures(context, FETCH_RETRY_POLICY):
         client, database = yahoo.client(), str(warehouse.database)
         splits = splits_first(client, database, sorted({p.symbol for p in partitions}), yahoo)
