@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -13,6 +12,7 @@ import pandas as pd
 from pydantic import Field
 
 from stock_pipeline import settings
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import Table, connect, replace_slices
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 
@@ -51,16 +51,18 @@ class YahooFinanceResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file the assets are stored in."""
+    """The warehouse (a DuckLake) the assets are stored in."""
 
     path: str | None = Field(
         default=None,
-        description="DuckDB file. Unset: $STOCK_PIPELINE_DUCKDB, else data/warehouse.duckdb.",
+        description="The warehouse: an embedded lake's directory or postgres:<conninfo> "
+        "(its files then go to $STOCK_PIPELINE_WAREHOUSE_DATA). Unset: "
+        "$STOCK_PIPELINE_WAREHOUSE, else data/warehouse.",
     )
 
     @property
-    def database(self) -> Path:
-        return Path(self.path) if self.path else settings.duckdb_path()
+    def database(self) -> Lake:
+        return Lake.at(self.path) if self.path else Lake.from_settings()
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

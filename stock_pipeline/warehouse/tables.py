@@ -1,4 +1,4 @@
-"""The DuckDB warehouse: table layouts and transactional partition writes. No Dagster here.
+"""The warehouse's tables (in a DuckLake) and transactional partition writes. No Dagster here.
 
 One table per asset, named as the asset. A write replaces whole slices (for prices: one
 symbol, interval and day or year) inside one transaction, so a failed write leaves the old
@@ -7,8 +7,6 @@ rows intact, and inserts by column name, so column order never matters.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,14 +15,22 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from stock_pipeline.warehouse.lock import warehouse_lock
+from stock_pipeline import settings
+from stock_pipeline.warehouse.commits import (
+    WRITES_DDL,
+    WRITES_TABLE,
+    retry_conflicts,
+    rollback,
+    write_transaction,
+)
+from stock_pipeline.warehouse.lake import Lake, shared_connection
 
 
 @dataclass(frozen=True)
 class Table:
     name: str
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type)
-    key: tuple[str, ...]  # one row per key
+    key: tuple[str, ...]  # one row per key (kept by replace_slices: DuckLake has no keys)
     slice_by: tuple[str, ...]  # a write replaces every row matching these columns
 
     @property
@@ -37,8 +43,7 @@ class Table:
 
     def ddl(self) -> str:
         cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
-        key = ", ".join(f'"{c}"' for c in self.key)
-        return f'CREATE TABLE IF NOT EXISTS "{self.name}" ({cols}, PRIMARY KEY ({key}))'
+        return f'CREATE TABLE IF NOT EXISTS "{self.name}" ({cols})'
 
 
 INTRADAY_PRICES = Table(
@@ -113,61 +118,81 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (INTRADAY_PRICES, DAILY_PRICES, CURRENT_PRICES, STOCKS)
 }
 
-LOCK_WAIT_SECONDS = 120.0
-
-
-class WarehouseLockedError(RuntimeError):
-    """Another process holds the DuckDB file for longer than we are willing to wait."""
+WAIT_SECONDS = 120.0
 
 
 @contextmanager
 def connect(
-    path: str | Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS
+    where: Lake | str | Path,
+    read_only: bool = False,
+    wait_seconds: float = WAIT_SECONDS,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection in UTC with every table created; waits (with jitter) on a file lock.
+    """A connection in UTC to the warehouse lake with every table created.
 
-    DuckDB lets one process hold a file read-write and then refuses every other process,
-    readers included, so connections are short-lived and queue on the warehouse lock
-    (``warehouse_lock``: one writer or many readers among this machine's processes); a
-    conflict with any other program holding the file is waited out here.
+    ``where`` is a ``Lake`` or a setting (an embedded lake's directory, ``postgres:...``).
+    Nothing queues: a reader sees the last committed snapshot and never blocks a writer;
+    concurrent writers are reconciled at commit (``replace_slices``). ``read_only``
+    attaches the lake read-only once its tables exist; ``wait_seconds`` bounds the retries
+    of a catalog busy with other commits. Connections share one attached instance per
+    process (``shared_connection``), so opening one is cheap.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    opens_read_only = read_only and path.exists()
-    with (
-        warehouse_lock(path, exclusive=not opens_read_only, wait_seconds=wait_seconds),
-        _open(path, opens_read_only, wait_seconds) as con,
-    ):
-        yield con
-
-
-@contextmanager
-def _open(path: Path, read_only: bool, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
+    lake = Lake.at(where, settings.warehouse_data_path())
+    con: duckdb.DuckDBPyConnection | None = None
+    if read_only and lake.exists():
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                if "lock" in str(exc).lower():
-                    raise WarehouseLockedError(
-                        f"DuckDB file {path} is locked by another process ({exc}). Stop the "
-                        f"other writer or wait; the pipeline serialises its own writers."
-                    ) from exc
-                raise
-            time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, 2.0)
+            con = shared_connection(
+                lake, read_only=True, prepare=_require_tables, wait_seconds=wait_seconds
+            )
+        except _TablesMissing:
+            con = None
+    if con is None:
+        con = shared_connection(
+            lake, prepare=lambda c: create_tables(c, wait_seconds), wait_seconds=wait_seconds
+        )
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        mode = con.execute("SELECT current_setting('access_mode')").fetchall()
-        if mode != [("read_only",)]:
-            for table in TABLES.values():
-                con.execute(table.ddl())
         yield con
     finally:
         con.close()
+
+
+class _TablesMissing(Exception):
+    """A read-only attach found tables to create: attach read-write instead."""
+
+
+def _require_tables(con: duckdb.DuckDBPyConnection) -> None:
+    if _missing_tables(con):
+        raise _TablesMissing
+
+
+def _missing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    return [name for name in (*TABLES, WRITES_TABLE) if name not in present]
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, wait_seconds: float = WAIT_SECONDS) -> None:
+    """Create missing tables, each with its row in the writes table, in one commit."""
+
+    def attempt() -> None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            missing = _missing_tables(con)
+            if missing:
+                con.execute(WRITES_DDL)
+                for name in missing:
+                    if name in TABLES:
+                        con.execute(TABLES[name].ddl())
+                        con.execute(f'INSERT INTO "{WRITES_TABLE}" VALUES (?, 0, NULL)', [name])
+            con.execute("COMMIT")
+        except BaseException:
+            rollback(con)
+            raise
+
+    retry_conflicts(attempt, "create the warehouse tables", wait_seconds)
 
 
 def replace_slices(
@@ -175,8 +200,13 @@ def replace_slices(
     table: Table,
     frame: pd.DataFrame,
     constants: Mapping[str, object] | None = None,
+    wait_seconds: float = WAIT_SECONDS,
 ) -> int:
     """Replace every slice present in ``frame`` with the frame's rows, atomically.
+
+    The lake has no primary key: uniqueness comes from the DELETE and INSERT sharing one
+    transaction that claims the table (``write_transaction``), so a concurrent writer of
+    the same table conflicts at commit and redoes its replace on the newer snapshot.
 
     Only the slices the frame holds are touched; rows are matched to columns by name.
     ``constants`` gives columns the frame lacks one value for every row (``fetched_at``),
@@ -198,24 +228,44 @@ def replace_slices(
     )
     params = [constants[c] for c in table.column_names if c in constants]
     slice_cols = ", ".join(f'"{c}"' for c in table.slice_by)
+
+    def replace() -> None:
+        con.execute(
+            f'DELETE FROM "{table.name}" WHERE ({slice_cols}) IN '
+            f"(SELECT DISTINCT {slice_cols} FROM incoming_frame)"
+        )
+        con.execute(
+            f'INSERT INTO "{table.name}" ({cols}) SELECT {values} FROM incoming_frame', params
+        )
+
     con.register("incoming_frame", frame)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                f'DELETE FROM "{table.name}" WHERE ({slice_cols}) IN '
-                f"(SELECT DISTINCT {slice_cols} FROM incoming_frame)"
-            )
-            con.execute(
-                f'INSERT INTO "{table.name}" ({cols}) SELECT {values} FROM incoming_frame', params
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        _refuse_duplicate_keys(con, table, frame)
+        write_transaction(con, [table.name], replace, f"replace {table.name} slices", wait_seconds)
     finally:
         con.unregister("incoming_frame")
     return len(frame)
+
+
+class DuplicateKeyError(ValueError):
+    """A frame holds two rows for one key: storing it would break the one-row-per-key rule."""
+
+
+def _refuse_duplicate_keys(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame
+) -> None:
+    """The primary key's job, done before writing (the lake enforces no keys)."""
+    key = [c for c in table.key if c in frame.columns]
+    cols = ", ".join(f'"{c}"' for c in key)
+    dup = con.execute(
+        f"SELECT {cols}, count(*) FROM incoming_frame GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+    ).fetchone()
+    if dup is not None:
+        shown = ", ".join(f"{c}={v}" for c, v in zip(key, dup[:-1], strict=True))
+        raise DuplicateKeyError(
+            f"{table.name}: the frame holds {dup[-1]} rows for one key ({shown}); one row per "
+            f"{', '.join(table.key)} is allowed. Nothing was written; drop the duplicates first."
+        )
 
 
 def read_slices(

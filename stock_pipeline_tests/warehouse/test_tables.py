@@ -1,11 +1,17 @@
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, read_slices, replace_slices
+from stock_pipeline.warehouse.lake import Lake, open_connection
+from stock_pipeline.warehouse.tables import (
+    INTRADAY_PRICES,
+    DuplicateKeyError,
+    connect,
+    read_slices,
+    replace_slices,
+)
 from stock_pipeline_tests.conftest import bars
 
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)
@@ -19,8 +25,8 @@ def test_failed_write_keeps_old_rows(duckdb_file: Path) -> None:
     with connect(duckdb_file) as con:
         replace_slices(con, INTRADAY_PRICES, stamped(bars("AAPL", DAY1, price=100)))
         broken = stamped(bars("AAPL", DAY1, price=200))
-        broken.loc[1, "ts"] = broken.loc[0, "ts"]  # duplicate key: the insert must fail
-        with pytest.raises(duckdb.ConstraintException):
+        broken.loc[1, "ts"] = broken.loc[0, "ts"]  # duplicate key: the write must be refused
+        with pytest.raises(DuplicateKeyError, match="2 rows for one key"):
             replace_slices(con, INTRADAY_PRICES, broken)
         prices = con.execute("SELECT DISTINCT open FROM intraday_prices").fetchall()
         count = con.execute("SELECT count(*) FROM intraday_prices").fetchone()
@@ -64,7 +70,7 @@ def test_timestamps_are_stored_in_utc(duckdb_file: Path) -> None:
     frame["ts"] = frame["ts"].dt.tz_convert("America/New_York")
     with connect(duckdb_file) as con:
         replace_slices(con, INTRADAY_PRICES, frame)
-    raw = duckdb.connect(str(duckdb_file))
+    raw = open_connection(Lake.at(duckdb_file), read_only=True)
     try:
         raw.execute("SET TimeZone = 'America/Los_Angeles'")
         first = raw.execute(
