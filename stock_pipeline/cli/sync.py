@@ -200,6 +200,7 @@ def sync_intraday(
     """Fetch intraday bars for (symbol, trading day) partitions (seed: sync_daily_intraday)."""
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.sync import intraday_days, plan_intraday
+    from stock_pipeline.warehouse.lake import Lake
 
     interval = normalize_intraday_interval(interval)
     if day and (start_date or end_date):
@@ -207,7 +208,7 @@ def sync_intraday(
     days = intraday_days(day or start_date, day or end_date, interval, settings.now())
     plan = plan_intraday(
         get_instance(),
-        settings.duckdb_path(),
+        Lake.from_settings(),
         _symbols(symbols_),
         interval,
         days,
@@ -242,6 +243,7 @@ def sync_historical(
     """Fetch daily or weekly bars, one partition per (symbol, year) (seed: sync_historical_data)."""
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.sync import history_years, plan_history
+    from stock_pipeline.warehouse.lake import Lake
 
     interval = normalize_history_interval(interval)
     if period is None and start_date is None and end_date is None:
@@ -250,7 +252,7 @@ def sync_historical(
     years = history_years(normalize_period(period) if period else None, start_date, end_date, today)
     plan = plan_history(
         get_instance(),
-        settings.duckdb_path(),
+        Lake.from_settings(),
         _symbols(symbols_),
         interval,
         years,

@@ -7,6 +7,7 @@ import dagster as dg
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.freshness import intraday_freshness_job
+from stock_pipeline.defs.maintenance import warehouse_maintenance_job
 from stock_pipeline.defs.retention import intraday_retention_job
 
 intraday_prices_job = dg.define_asset_job(
@@ -45,4 +46,4 @@ market_open_job = dg.define_asset_job(
 JOBS.append(market_open_job)
 
 # Housekeeping, defined beside their schedules: delete old bars; judge freshness.
-JOBS.extend([intraday_retention_job, intraday_freshness_job])
+JOBS.extend([intraday_retention_job, intraday_freshness_job, warehouse_maintenance_job])

@@ -22,6 +22,7 @@ from stock_pipeline.domain.trading_calendar import (
     previous_session,
     session_close,
 )
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 # Daemons heartbeat every 30 s; four missed beats mean the daemon is gone or wedged.
@@ -42,7 +43,7 @@ class Finding:
     detail: str
 
 
-def check_warehouse(database: Path) -> Finding:
+def check_warehouse(database: Lake | Path) -> Finding:
     """The DuckDB file exists and answers a query in read-only mode."""
     if not database.exists():
         return Finding("warehouse", False, f"{database} does not exist (no sync has stored data)")
@@ -156,7 +157,7 @@ def check_scheduled_sync(
 
 
 def health_report(
-    database: Path,
+    database: Lake | Path,
     instance_factory: Callable[[], dg.DagsterInstance],
     job_name: str,
     schedule: str,

@@ -28,6 +28,7 @@ from stock_pipeline.domain.trading_calendar import (
 from stock_pipeline.services.quarantine import SymbolHealth, quarantined_symbols
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.warehouse.completeness import SliceState, slice_states
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 
@@ -95,7 +96,7 @@ def classify(state: SliceState, interval: str) -> str | None:
 
 def collect_status(
     instance: dg.DagsterInstance,
-    database: Path,
+    database: Lake | Path,
     now: datetime,
     interval: str = DEFAULT_INTRADAY_INTERVAL,
 ) -> StatusReport:

@@ -34,6 +34,7 @@ from stock_pipeline.domain.trading_calendar import (
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.run_report import RunReport, read_run_report
 from stock_pipeline.warehouse.completeness import slice_states
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 INTERVAL_TAG = "stock_pipeline/interval"
@@ -167,7 +168,7 @@ def intraday_days(start: date | None, end: date | None, interval: str, now: date
 
 def plan_intraday(
     instance: dg.DagsterInstance,
-    database: Path,
+    database: Lake | Path,
     symbols: Sequence[str] | None,
     interval: str,
     days: Sequence[date],
@@ -221,7 +222,7 @@ def history_years(
 
 def plan_history(
     instance: dg.DagsterInstance,
-    database: Path,
+    database: Lake | Path,
     symbols: Sequence[str] | None,
     interval: str,
     years: Sequence[int],
