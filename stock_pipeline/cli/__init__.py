@@ -2,7 +2,7 @@
 
 import click
 
-from stock_pipeline.cli import chart, demo, ops, quarantine, runs, sync
+from stock_pipeline.cli import chart, demo, ops, quarantine, runs, sync, warehouse
 
 
 @click.group()
@@ -10,6 +10,6 @@ def main() -> None:
     """Keep a DuckDB warehouse of US stock prices from Yahoo Finance, through Dagster."""
 
 
-for module in (sync, demo, quarantine, ops, runs, chart):
+for module in (sync, demo, quarantine, ops, runs, chart, warehouse):
     for command in module.COMMANDS:
         main.add_command(command)
