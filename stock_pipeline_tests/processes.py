@@ -110,7 +110,7 @@ def hammer_slice(database: str, worker: int, rounds: int, start: Barrier) -> int
 
     written = 0
     start.wait(timeout=120)
-    with connect(Path(database)) as con:
+    with connect(database) as con:  # a directory or postgres:<conninfo>
         for n in range(rounds):
             frame = session_bars("AAPL", price=100.0 + worker * 1000 + n)
             written += replace_slices(con, INTRADAY_PRICES, frame)

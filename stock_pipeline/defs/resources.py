@@ -60,9 +60,17 @@ class WarehouseResource(dg.ConfigurableResource):
         "$STOCK_PIPELINE_WAREHOUSE, else data/warehouse.",
     )
 
+    data_path: str | None = Field(
+        default=None,
+        description="Where the lake's Parquet files go (a directory or s3://bucket/prefix/). "
+        "Unset: $STOCK_PIPELINE_WAREHOUSE_DATA, else the lake directory's files/.",
+    )
+
     @property
     def database(self) -> Lake:
-        return Lake.at(self.path) if self.path else Lake.from_settings()
+        if not self.path:
+            return Lake.from_settings()
+        return Lake.at(self.path, self.data_path or settings.warehouse_data_path())
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
