@@ -8,11 +8,12 @@ fetches exactly its own partition. This is what an asset written without batchin
 import dagster as dg
 import pandas as pd
 
-from stock_pipeline.defs.assets.outcomes import INTERVAL_TAG, finish_batch
+from stock_pipeline.defs.assets.outcomes import finish_batch
 from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
 from stock_pipeline.defs.partitions import intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.domain.partition_keys import parse_intraday_keys
+from stock_pipeline.domain.run_keys import INTERVAL_TAG
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import fetch_intraday
 

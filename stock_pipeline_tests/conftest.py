@@ -1,29 +1,20 @@
 """Shared fixtures: a temporary warehouse and Dagster instance, the fake Yahoo.
 
-The whole suite runs on one pinned clock (STOCK_PIPELINE_NOW, set before the package is
-imported, since the intraday partition window follows it), the same instant the fake
-Yahoo answers at: lookbacks, "today" and provisional sessions are then reproducible.
+The whole suite runs on one pinned clock (STOCK_PIPELINE_NOW, set in pyproject.toml's pytest
+``env`` before anything is imported), the same instant the fake Yahoo answers at:
+lookbacks, "today" and provisional sessions are then reproducible.
 """
 
 from __future__ import annotations
 
-import os
-
-from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW
-
-os.environ["STOCK_PIPELINE_NOW"] = DEFAULT_TEST_NOW.isoformat()
-
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pytest
 
-from stock_pipeline.domain.trading_calendar import expected_bar_starts
 from stock_pipeline.fake_yahoo import FakeYahoo
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 pytest_plugins = ["stock_pipeline.fake_yahoo.pytest_plugin"]
 
@@ -65,25 +56,6 @@ def duckdb_file(warehouse_dir: Path) -> Path:
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as inst:
         yield inst
-
-
-def bars(symbol: str, day: date, interval: str = "5m", price: float = 100.0) -> pd.DataFrame:
-    """A canonical intraday frame with the calendar's bars for one session."""
-    starts = expected_bar_starts(day, interval)
-    n = len(starts)
-    return pd.DataFrame(
-        {
-            "symbol": symbol,
-            "interval": interval,
-            "session_date": [day] * n,
-            "ts": starts,
-            "open": price,
-            "high": price + 1,
-            "low": price - 1,
-            "close": price + 0.5,
-            "volume": 1000,
-        }
-    )
 
 
 @pytest.fixture

@@ -16,16 +16,11 @@ import dagster as dg
 
 from stock_pipeline.background import daemon
 from stock_pipeline.background.status import JobStatus, aggregate_status, job_status
+from stock_pipeline.domain.partition_keys import symbol_of
+from stock_pipeline.domain.run_keys import ROOT_RUN_ID_TAG, WILL_RETRY_TAG
 from stock_pipeline.services.run_report import PartitionReport, RunReport, read_run_report
 
-ROOT_RUN_ID_TAG = "dagster/root_run_id"
-WILL_RETRY_TAG = "dagster/will_retry"
 DEFAULT_POLL_SECONDS = 1.0
-
-
-def symbol_of(key: str) -> str | None:
-    """The symbol of a partition key (``2026-11-25|AAPL``, ``2026|AAPL``); None if none."""
-    return key.rpartition("|")[2] if "|" in key else None
 
 
 def requests_spent(report: RunReport) -> int:

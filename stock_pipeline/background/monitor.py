@@ -19,10 +19,15 @@ from stock_pipeline.background.handle import WILL_RETRY_TAG
 from stock_pipeline.background.schedule_view import ScheduleView, schedule_views
 from stock_pipeline.background.stats import Stats, collect_stats, utc
 from stock_pipeline.background.status import JobStatus, job_status
-from stock_pipeline.services.sync import INTERVAL_TAG, ORIGIN_TAG, RANGE_END, RANGE_START
+from stock_pipeline.domain.run_keys import (
+    INTERVAL_TAG,
+    ORIGIN_TAG,
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+)
 
 RunKind = Literal["all", "active", "queued", "failed"]
-PARTITION_TAG = "dagster/partition"
 STATUSES: dict[RunKind, list[dg.DagsterRunStatus] | None] = {
     "all": None,
     "active": [
@@ -68,8 +73,8 @@ class RunSummary:
         tags = run.tags
         if PARTITION_TAG in tags:
             partitions: str | None = tags[PARTITION_TAG]
-        elif RANGE_START in tags:
-            partitions = f"{tags[RANGE_START]}…{tags.get(RANGE_END, '')}"
+        elif RANGE_START_TAG in tags:
+            partitions = f"{tags[RANGE_START_TAG]}…{tags.get(RANGE_END_TAG, '')}"
         else:
             partitions = None
         return cls(

@@ -17,6 +17,7 @@ from typing import Any
 import dagster as dg
 
 from stock_pipeline import settings
+from stock_pipeline.defs import dagster_private
 
 WORKSPACE_FILE = settings.PROJECT_DIR / "workspace.yaml"
 REPOSITORY_NAME = "__repository__"  # the repository Dagster builds from a Definitions object
@@ -38,38 +39,14 @@ def workspace_in_process(
     """The code location of ``workspace.yaml``, loaded in this process.
 
     Yields the workspace request context; ``.get_code_location(name)`` gives the location.
-    PRIVATE API: Dagster has no public call that submits a run to the queue without a
-    webserver (the GraphQL client needs one), so this function and ``enqueue_runs`` hold all
-    the private API submitting needs; they follow ``dagster/_cli/job.py``
-    (``execute_launch_command``, ``_create_run``) and ``dagster/_cli/workspace/cli_target.py``
-    (``workspace_opts_to_load_target`` with ``allow_in_process``) of Dagster 1.13.
+    Loading it in-process is private Dagster API (``defs/dagster_private.py`` says why).
     """
-    from dagster._core.remote_origin import InProcessCodeLocationOrigin
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load import location_origins_from_yaml_paths
-    from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
-
     if not workspace_file.exists():
         raise FileNotFoundError(
             f"{workspace_file} not found: background syncs name their code location from the "
             f"project's workspace.yaml, the file dagster-daemon loads"
         )
-    origins = location_origins_from_yaml_paths([str(workspace_file)])
-    if len(origins) != 1:
-        raise ValueError(f"{workspace_file} must name exactly one code location")
-    origin = origins[0]
-    in_process = InProcessCodeLocationOrigin(
-        origin.loadable_target_origin,
-        location_name=origin.location_name,
-    )
-    target = InProcessWorkspaceLoadTarget([in_process])
-    with WorkspaceProcessContext(instance, target) as process_context:
-        workspace = process_context.create_request_context()
-        error = workspace.get_code_location_error(origin.location_name)
-        if error is not None:
-            raise RuntimeError(
-                f"code location {origin.location_name} failed to load: {error.to_string()}"
-            )
+    with dagster_private.workspace_in_process(instance, workspace_file) as workspace:
         yield workspace
 
 
@@ -82,7 +59,7 @@ def location_name(workspace: Any) -> str:
 def enqueue_runs(instance: dg.DagsterInstance, specs: Sequence[RunSpec]) -> list[str]:
     """Create each run with the workspace's origin and submit it; returns the run ids.
 
-    PRIVATE API (see ``workspace_in_process``): mirrors ``_create_run`` then
+    Mirrors ``_create_run`` then
     ``instance.submit_run`` of ``dagster job launch``. With the QueuedRunCoordinator the
     runs wait in the queue until the daemon launches them.
     """

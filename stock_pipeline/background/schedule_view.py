@@ -15,6 +15,7 @@ from itertools import islice
 import dagster as dg
 
 from stock_pipeline import settings
+from stock_pipeline.defs.dagster_private import cron_instants
 
 SCHEDULE = "SCHEDULE"
 STOPPED = "STOPPED"
@@ -49,14 +50,8 @@ class ScheduleView:
 def cron_ticks(
     cron: str | Sequence[str], timezone: str | None, after: datetime
 ) -> Iterator[datetime]:
-    """The cron's instants from ``after`` on, in ``timezone``, as the daemon computes them.
-
-    PRIVATE API: Dagster's own tick iterator (daylight saving, several crons) has no
-    public wrapper in 1.13; this is its only use here.
-    """
-    from dagster._utils.schedules import schedule_execution_time_iterator
-
-    return schedule_execution_time_iterator(after.timestamp(), cron, timezone)
+    """The cron's instants from ``after`` on, in ``timezone``, as the daemon computes them."""
+    return cron_instants(cron, timezone, after)
 
 
 def stored_states(instance: dg.DagsterInstance) -> dict[str, str]:

@@ -15,13 +15,8 @@ from typing import Any, cast
 import dagster as dg
 import pandas as pd
 
-# Not exported by Dagster 1.13, yet needed: an evaluation without it never becomes the
-# partition's current result (tried: the UI's per-partition check status stays empty).
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
-
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
+from stock_pipeline.defs.dagster_private import target_materialization_data
 from stock_pipeline.defs.freshness import intraday_prices_fresh
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource
@@ -113,7 +108,7 @@ DAILY_SPECS = [
 
 def _targets(
     instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: Sequence[str]
-) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+) -> dict[str, Any]:
     """Each partition's latest materialization, in two queries."""
     latest = instance.get_latest_storage_id_by_partition(
         asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(keys)
@@ -124,12 +119,7 @@ def _targets(
         dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(latest.values())),
         limit=len(latest),
     ).records
-    return {
-        str(r.partition_key): AssetCheckEvaluationTargetMaterializationData(
-            run_id=r.run_id, storage_id=r.storage_id, timestamp=r.timestamp
-        )
-        for r in records
-    }
+    return {str(r.partition_key): target_materialization_data(r) for r in records}
 
 
 def _evaluations(

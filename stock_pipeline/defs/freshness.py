@@ -19,6 +19,7 @@ from stock_pipeline import settings
 from stock_pipeline.defs.assets.prices import intraday_prices
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL
+from stock_pipeline.domain.run_keys import as_of_run_config
 from stock_pipeline.domain.session_rules import newest_bar_due
 from stock_pipeline.domain.trading_calendar import NEW_YORK, is_session
 from stock_pipeline.services.quarantine import active_symbols
@@ -125,7 +126,7 @@ def freshness_check_schedule(
         return dg.SkipReason(f"{day}: NYSE closed; freshness is judged on trading days only")
     return dg.RunRequest(
         run_key=None,
-        run_config={"ops": {"intraday_prices_fresh": {"config": {"as_of": moment.isoformat()}}}},
+        run_config=as_of_run_config("intraday_prices_fresh", moment.isoformat()),
     )
 
 

@@ -16,20 +16,17 @@ from datetime import date, datetime
 import dagster as dg
 
 from stock_pipeline import settings
+from stock_pipeline.domain.partition_keys import (
+    HISTORY_FIRST_YEAR,
+    PARTITION_TIMEZONE,
+    SYMBOLS,
+    intraday_window_start,
+)
 from stock_pipeline.domain.trading_calendar import holidays_between, nyse
 
-SYMBOLS = "symbols"
-HISTORY_FIRST_YEAR = 1980
-INTRADAY_WINDOW_MONTHS = 7
-TIMEZONE = "America/New_York"
+TIMEZONE = PARTITION_TIMEZONE
 
 symbols_partitions = dg.DynamicPartitionsDefinition(name=SYMBOLS)
-
-
-def intraday_window_start(today: date) -> date:
-    """First day of the month INTRADAY_WINDOW_MONTHS before ``today``'s month."""
-    months = today.year * 12 + today.month - 1 - INTRADAY_WINDOW_MONTHS
-    return date(months // 12, months % 12 + 1, 1)
 
 
 def trading_days_partitions(start: date) -> dg.TimeWindowPartitionsDefinition:

@@ -12,7 +12,6 @@ else 30. Sensors that re-fetch missing sessions should not reach back before
 ``retained_since(now)``.
 """
 
-import os
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -21,35 +20,16 @@ import pandas as pd
 from pydantic import Field
 
 from stock_pipeline import settings
+from stock_pipeline.defs.assets.backfill_windows import prune_backfill_files
 from stock_pipeline.defs.assets.prices import intraday_prices
 from stock_pipeline.defs.partitions import TIMEZONE
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.retention import DEFAULT_KEEP_DAYS, first_kept_day
+from stock_pipeline.domain.run_keys import ORIGIN_TAG, RETENTION_TAG, as_of_run_config
+from stock_pipeline.settings.automation import KEEP_DAYS_ENV, keep_days
 from stock_pipeline.warehouse.commits import write_transaction
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-
-KEEP_DAYS_ENV = "STOCK_PIPELINE_INTRADAY_RETENTION_DAYS"
-RETENTION_TAG = "stock_pipeline/retention"
-
-
-def keep_days() -> int:
-    """Days of intraday bars to keep, from the environment (read when a run starts)."""
-    raw = os.environ.get(KEEP_DAYS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_KEEP_DAYS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"${KEEP_DAYS_ENV}={raw!r} is not a whole number of days") from None
-    if value < 1:
-        raise ValueError(f"${KEEP_DAYS_ENV}={raw!r} must be at least 1")
-    return value
-
-
-def retained_since(now: datetime) -> date:
-    """The oldest session whose intraday bars are kept under the configured retention."""
-    return first_kept_day(now, keep_days())
 
 
 def delete_intraday_before(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.DataFrame:
@@ -119,6 +99,9 @@ def delete_old_intraday_bars(
                 tags={RETENTION_TAG: "deleted"},
             )
         )
+    pruned = prune_backfill_files(context.instance)
+    if pruned:
+        context.log.info(f"removed the files of ended backfill(s): {', '.join(pruned)}")
     context.log.info(
         "deleted %d intraday row(s) of %d partition(s) dated before %s (keeping %d days); "
         "%d partition(s) recorded as emptied",
@@ -132,7 +115,7 @@ def delete_old_intraday_bars(
 
 @dg.job(
     description="Delete intraday bars older than the retention period (default 30 days).",
-    tags={"stock_pipeline/origin": "retention"},
+    tags={ORIGIN_TAG: "retention"},
 )
 def intraday_retention_job() -> None:
     delete_old_intraday_bars()
@@ -150,7 +133,7 @@ def intraday_retention_schedule(context: dg.ScheduleEvaluationContext) -> dg.Run
     moment = context.scheduled_execution_time or settings.now()
     return dg.RunRequest(
         run_key=f"intraday_retention:{moment.date().isoformat()}",
-        run_config={"ops": {"delete_old_intraday_bars": {"config": {"as_of": moment.isoformat()}}}},
+        run_config=as_of_run_config("delete_old_intraday_bars", moment.isoformat()),
     )
 
 

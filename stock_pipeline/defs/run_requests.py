@@ -15,17 +15,19 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
-from stock_pipeline.domain.partition_keys import intraday_key
-from stock_pipeline.services.sync import (
+from stock_pipeline.domain.partition_keys import intraday_key, split_key
+from stock_pipeline.domain.run_keys import (
+    DAILY_OP,
     INTERVAL_TAG,
+    INTRADAY_OP,
     ORIGIN_TAG,
-    RANGE_END,
-    RANGE_START,
-    RunSlice,
-    slice_runs,
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    price_run_config,
 )
+from stock_pipeline.services.sync import RunSlice, slice_runs
 
-PARTITION_TAG = "dagster/partition"
 UNFINISHED = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -37,11 +39,11 @@ Column = TypeVar("Column", date, int)
 
 
 def intraday_run_config(interval: str) -> dict[str, Any]:
-    return {"ops": {"intraday_prices": {"config": {"interval": interval}}}}
+    return price_run_config(INTRADAY_OP, interval)
 
 
 def history_run_config(interval: str) -> dict[str, Any]:
-    return {"ops": {"daily_prices": {"config": {"interval": interval}}}}
+    return price_run_config(DAILY_OP, interval)
 
 
 def symbol_slices(order: Sequence[str], symbols: Iterable[str]) -> list[RunSlice]:
@@ -85,12 +87,12 @@ def _range_cells(
     """The (symbol, day) cells a run's partition tags cover, within ``days``."""
     if PARTITION_TAG in tags:
         first = last = tags[PARTITION_TAG]
-    elif RANGE_START in tags and RANGE_END in tags:
-        first, last = tags[RANGE_START], tags[RANGE_END]
+    elif RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        first, last = tags[RANGE_START_TAG], tags[RANGE_END_TAG]
     else:
         return set()
     try:
-        (d1, s1), (d2, s2) = (key.split("|", 1) for key in (first, last))
+        (d1, s1), (d2, s2) = (split_key(key) for key in (first, last))
         start, end = date.fromisoformat(d1), date.fromisoformat(d2)
     except ValueError:
         return set()  # not a (day, symbol) key: another asset's run

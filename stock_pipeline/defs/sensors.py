@@ -44,13 +44,14 @@ from stock_pipeline.domain.repair_plan import (
     gaps,
     lookback_sessions,
     nothing_stored,
-    read_symbol_file,
 )
+from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.domain.trading_calendar import session_close, session_open
 from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
-from stock_pipeline.services.sync import ORIGIN_TAG, history_years, slice_runs
+from stock_pipeline.services.sync import history_years, slice_runs
 from stock_pipeline.settings import automation as knobs
+from stock_pipeline.settings.automation import read_symbol_file, retained_since
 from stock_pipeline.warehouse.commits import CommitConflictError
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import connect
@@ -94,7 +95,7 @@ def new_symbol_requests(order: list[str], new: list[str], epoch: int) -> list[dg
     sessions it still serves, the profile, and the daily bars of the backfill period."""
     now = settings.now()
     prefix = f"symbols_sensor:{epoch}"
-    days = lookback_sessions(now, INTRADAY_INTERVAL, partition_days())
+    days = lookback_sessions(now, INTRADAY_INTERVAL, partition_days(), retained_since(now))
     today = new_york_date(now)
     years = history_years(normalize_period(knobs.backfill_period()), None, None, today)
     requests = [
@@ -195,7 +196,9 @@ def missing_partitions_sensor(
     now = settings.now()
     order = registered_symbols(context.instance)
     active = active_symbols(context.instance, order)
-    days = closed_sessions(lookback_sessions(now, INTRADAY_INTERVAL, partition_days()), now)
+    days = closed_sessions(
+        lookback_sessions(now, INTRADAY_INTERVAL, partition_days(), retained_since(now)), now
+    )
     if not active or not days:
         return dg.SkipReason("no active symbols or no closed session within Yahoo's lookback")
     database = warehouse.database

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 PRICE_TOLERANCE = 0.01
 VOLUME_SHARE_MIN = 0.5
 VOLUME_SHARE_MAX = 1.02
@@ -31,19 +29,6 @@ class DayBar:
     low: float
     close: float
     volume: int
-
-
-def aggregate_intraday(frame: pd.DataFrame) -> DayBar:
-    """The day as its intraday bars describe it: last close, extreme high and low, volume."""
-    if frame.empty:
-        raise ValueError("no intraday bars to aggregate")
-    ordered = frame.sort_values("ts")
-    return DayBar(
-        high=float(ordered["high"].max()),
-        low=float(ordered["low"].min()),
-        close=float(ordered["close"].iloc[-1]),
-        volume=int(ordered["volume"].sum()),
-    )
 
 
 def _price_off(daily: float, intraday: float) -> bool:

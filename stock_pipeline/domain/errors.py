@@ -11,6 +11,7 @@ class StockPipelineError(Exception):
     """Base class of every error this project raises on purpose."""
 
     transient: bool = False
+    no_data: bool = False  # says Yahoo has nothing for the symbol (quarantine counts it)
 
 
 class InvalidSymbolError(StockPipelineError, ValueError):
@@ -40,9 +41,13 @@ class YahooError(StockPipelineError):
 class SymbolNotFoundError(YahooError):
     """Yahoo does not know the symbol (unknown or delisted)."""
 
+    no_data = True
+
 
 class NoDataError(YahooError):
     """Yahoo answered with no bars where the calendar expects some."""
+
+    no_data = True
 
 
 class YahooRejectedError(YahooError):

@@ -78,14 +78,6 @@ def hourly_sync_instants(day: date) -> list[datetime]:
     return [end.to_pydatetime() for end in ends]
 
 
-def open_and_close(day: date) -> tuple[datetime, datetime]:
-    """The session's open and close in UTC; an error naming the reason on a closed day."""
-    reason = closed_reason(day)
-    if reason:
-        raise ValueError(f"no session on {reason}")
-    return session_open(day), session_close(day)
-
-
 def is_market_open(instant: datetime) -> bool:
     """True while the NYSE regular session of the instant's New York day is trading."""
     day = new_york_date(instant)

@@ -12,6 +12,18 @@ from datetime import date
 
 from stock_pipeline.domain.symbols import normalize_symbol
 
+KEY_SEPARATOR = "|"  # Dagster joins dimension values, sorted by name, with it
+SYMBOLS = "symbols"  # the dynamic partitions of registered symbols
+PARTITION_TIMEZONE = "America/New_York"
+HISTORY_FIRST_YEAR = 1980  # daily/weekly history: one partition per year from here
+INTRADAY_WINDOW_MONTHS = 7  # intraday: sessions from the first day of the month 7 months back
+
+
+def intraday_window_start(today: date) -> date:
+    """First day of the month INTRADAY_WINDOW_MONTHS before ``today``'s month."""
+    months = today.year * 12 + today.month - 1 - INTRADAY_WINDOW_MONTHS
+    return date(months // 12, months % 12 + 1, 1)
+
 
 @dataclass(frozen=True, order=True)
 class SymbolDay:
@@ -38,17 +50,31 @@ class SymbolYear:
 
 
 def intraday_key(symbol: str, day: date) -> str:
-    return f"{day.isoformat()}|{symbol}"
+    return f"{day.isoformat()}{KEY_SEPARATOR}{symbol}"
 
 
 def history_key(symbol: str, year: int) -> str:
-    return f"{year}|{symbol}"
+    return f"{year}{KEY_SEPARATOR}{symbol}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``("2026-11-27", "AAPL")`` of ``2026-11-27|AAPL`` (or a year key), as written."""
+    first, sep, symbol = key.partition(KEY_SEPARATOR)
+    if not sep:
+        raise ValueError(f"partition key {key!r} is not of the form 'DATE|SYMBOL'")
+    return first, symbol
+
+
+def symbol_of(key: str) -> str | None:
+    """The symbol of a price partition key; None for a key without a symbol dimension."""
+    try:
+        return split_key(key)[1]
+    except ValueError:
+        return None
 
 
 def _split(key: str) -> tuple[str, str]:
-    first, sep, symbol = key.partition("|")
-    if not sep:
-        raise ValueError(f"partition key {key!r} is not of the form 'DATE|SYMBOL'")
+    first, symbol = split_key(key)
     return first, normalize_symbol(symbol)
 
 

@@ -88,10 +88,6 @@ class Rectangle:
     first_date: int
     last_date: int
 
-    @property
-    def size(self) -> int:
-        return (self.last_symbol - self.first_symbol + 1) * (self.last_date - self.first_date + 1)
-
 
 def _runs(positions: list[int]) -> list[tuple[int, int]]:
     """Consecutive stretches of sorted positions as (first, last)."""

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-from stock_pipeline.defs.retention import retained_since
-from stock_pipeline.domain.errors import InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec
 from stock_pipeline.domain.market_schedule import new_york_date
 from stock_pipeline.domain.planning import window_bounds
-from stock_pipeline.domain.symbols import normalize_symbol
+from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import (
     expected_bar_count,
     session_close,
     session_open,
     sessions_between,
 )
-from stock_pipeline.settings.automation import SYMBOLS_FILE_ENV
-from stock_pipeline.warehouse.completeness import SliceState
 
 # A run starts a while after the tick that requested it: keep a day clear of Yahoo's limit.
 LOOKBACK_MARGIN = timedelta(days=1)
@@ -32,37 +27,15 @@ LOOKBACK_MARGIN = timedelta(days=1)
 CLOSE_GRACE = timedelta(minutes=15)
 
 
-def read_symbol_file(path: Path) -> list[str]:
-    """Symbols of a list file: one per line, ``#`` starts a comment, order kept."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise FileNotFoundError(
-            f"cannot read the symbol list {path} (${SYMBOLS_FILE_ENV}): {exc}"
-        ) from exc
-    symbols: dict[str, None] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        value = line.split("#", 1)[0].strip()
-        if not value:
-            continue
-        try:
-            symbols.setdefault(normalize_symbol(value), None)
-        except InvalidSymbolError as exc:
-            raise InvalidSymbolError(f"{path}:{number}: {exc}") from exc
-    if not symbols:
-        raise InvalidSymbolError(
-            f"{path} lists no symbols; refusing to unregister every symbol. Remove the "
-            f"variable to manage symbols with `stock-pipeline symbols add/remove` instead"
-        )
-    return list(symbols)
-
-
-def lookback_sessions(now: datetime, interval: str, partition_days: Iterable[date]) -> list[date]:
+def lookback_sessions(
+    now: datetime, interval: str, partition_days: Iterable[date], kept_since: date
+) -> list[date]:
     """Sessions that have opened, are partitions, Yahoo still serves at ``interval``, and
-    retention keeps (fetching what retention deletes tonight would loop every day)."""
+    retention keeps from ``kept_since`` on (fetching what retention deletes tonight would
+    loop every day)."""
     oldest = now - intraday_spec(interval).lookback + LOOKBACK_MARGIN
     today = new_york_date(now)
-    first = max(new_york_date(oldest), retained_since(now))
+    first = max(new_york_date(oldest), kept_since)
     available = set(partition_days)
     return [
         day

@@ -23,17 +23,6 @@ UNKNOWN_PREFIX = "ZZ"
 # close; Thanksgiving follows and Friday 2026-11-27 is an early close.
 DEFAULT_TEST_NOW = datetime(2026, 11, 25, 21, 30, tzinfo=UTC)
 
-REQUEST_KINDS = (
-    "cookie",
-    "crumb",
-    "consent",
-    "chart",
-    "quote",
-    "quote_summary",
-    "timeseries",
-    "other",
-)
-
 
 @dataclass(frozen=True)
 class SplitEvent:

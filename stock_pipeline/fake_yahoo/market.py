@@ -46,9 +46,6 @@ class SessionTable:
     def first_open_at_or_after(self, epoch_s: float) -> int:
         return int(np.searchsorted(self.opens, epoch_s, side="left"))
 
-    def first_open_after(self, epoch_s: float) -> int:
-        return int(np.searchsorted(self.opens, epoch_s, side="right"))
-
     def index_of_first_day_at_or_after(self, day_number: int) -> int:
         return int(np.searchsorted(self.days, day_number, side="left"))
 

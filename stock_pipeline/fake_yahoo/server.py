@@ -201,13 +201,6 @@ class FakeYahoo:
     def log(self) -> list[RequestRecord]:
         return list(self.app.log)
 
-    def chart_requests(self, symbol: str | None = None) -> list[RequestRecord]:
-        return [
-            r
-            for r in self.log
-            if r.kind == "chart" and (symbol is None or symbol.upper() in r.symbols)
-        ]
-
     def reset_counters(self) -> None:
         self.app.reset_counters()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from stock_pipeline.domain.run_keys import SCHEDULE_NAME_TAG, SCHEDULED_TIME_TAG
 from stock_pipeline.domain.trading_calendar import (
     NEW_YORK,
     latest_session,
@@ -29,9 +30,6 @@ from stock_pipeline.warehouse.tables import connect
 DAEMON_STALE_AFTER = timedelta(minutes=2)
 # How long after the close the final intraday sync may take to be launched and finish.
 SYNC_GRACE = timedelta(minutes=30)
-SCHEDULE_NAME_TAG = "dagster/schedule_name"  # set by Dagster on every scheduled run
-# ...with the tick it ran for, in UTC ISO 8601 (dagster._core.storage.tags, hidden tag).
-SCHEDULED_TIME_TAG = ".dagster/scheduled_execution_time"
 OK_STATUSES = {dg.DagsterRunStatus.SUCCESS}
 FAILED_STATUSES = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 

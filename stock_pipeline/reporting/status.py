@@ -17,9 +17,9 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from stock_pipeline.defs.retention import retained_since
 from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, intraday_spec
 from stock_pipeline.domain.session_rules import count_expectation
+from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import (
     NEW_YORK,
     session_close,
@@ -27,7 +27,8 @@ from stock_pipeline.domain.trading_calendar import (
 )
 from stock_pipeline.services.quarantine import SymbolHealth, quarantined_symbols
 from stock_pipeline.services.registry import registered_symbols
-from stock_pipeline.warehouse.completeness import SliceState, slice_states
+from stock_pipeline.settings.automation import retained_since
+from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 

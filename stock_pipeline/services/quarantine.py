@@ -24,10 +24,11 @@ from datetime import datetime
 
 import dagster as dg
 
+from stock_pipeline.domain.partition_keys import symbol_of
+from stock_pipeline.domain.run_keys import SYMBOL_HEALTH_KEY
 from stock_pipeline.services.run_report import RunReport, read_run_report
 
-STORE_KEY = "stock_pipeline/symbol_health"
-DEAD_REASONS = ("SymbolNotFoundError", "NoDataError")
+STORE_KEY = SYMBOL_HEALTH_KEY
 
 
 @dataclass(frozen=True)
@@ -54,26 +55,15 @@ class RunOutcome:
     stored: frozenset[str]  # symbols with at least one partition stored
 
 
-def is_dead_reason(reason: str) -> bool:
-    """True for the failures that mean "this symbol has no data", not "try later"."""
-    return reason.split(":", 1)[0].strip() in DEAD_REASONS
-
-
-def _symbol_of(partition_key: str) -> str | None:
-    """The symbol of a price partition key (``2026-11-27|AAPL``, ``2026|AAPL``)."""
-    _, sep, symbol = partition_key.rpartition("|")
-    return symbol if sep else None
-
-
 def run_outcome(report: RunReport) -> RunOutcome:
     """A symbol is dead in a run only if none of its partitions was stored: one empty day
     of a live symbol (a halt) is not a sign of a dead one."""
-    stored = frozenset(s for s in map(_symbol_of, report.stored) if s)
+    stored = frozenset(s for s in map(symbol_of, report.stored) if s)
     dead: dict[str, str] = {}
-    for key, reason in sorted(report.failed.items()):
-        symbol = _symbol_of(key)
-        if symbol and symbol not in stored and is_dead_reason(reason):
-            dead.setdefault(symbol, reason)
+    for key, failure in sorted(report.failures.items()):
+        symbol = symbol_of(key)
+        if symbol and symbol not in stored and failure.no_data:
+            dead.setdefault(symbol, failure.text)
     return RunOutcome(report.run_id, dead, stored)
 
 
@@ -135,17 +125,6 @@ def enable_symbol(instance: dg.DagsterInstance, symbol: str) -> SymbolHealth | N
     if record is not None:
         save_health(instance, health)
     return record if record is not None and record.quarantined else None
-
-
-def quarantine_symbol(
-    instance: dg.DagsterInstance, symbol: str, reason: str, now: datetime
-) -> SymbolHealth:
-    """Quarantine by hand (or in tests) without waiting for failures."""
-    health = load_health(instance)
-    record = SymbolHealth(symbol, 0, reason, "", quarantined_at=now.isoformat())
-    health[symbol] = record
-    save_health(instance, health)
-    return record
 
 
 def active_symbols(instance: dg.DagsterInstance, registered: Sequence[str]) -> list[str]:

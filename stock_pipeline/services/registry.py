@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from stock_pipeline.defs.partitions import SYMBOLS
 from stock_pipeline.domain.errors import SymbolNotFoundError
+from stock_pipeline.domain.partition_keys import SYMBOLS
 from stock_pipeline.yahoo.client import YahooClient
 
 

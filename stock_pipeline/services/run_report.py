@@ -12,6 +12,9 @@ from typing import Any
 import dagster as dg
 from dagster import DagsterEventType
 
+from stock_pipeline.domain.failures import PartitionFailure
+from stock_pipeline.domain.run_keys import FAILURE_DETAILS
+
 
 @dataclass
 class PartitionReport:
@@ -26,7 +29,8 @@ class RunReport:
     run_id: str
     status: str
     stored: dict[str, PartitionReport] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> reason, as people read it
+    failures: dict[str, PartitionFailure] = field(default_factory=dict)  # the same, as data
     failure: str | None = None  # the step/run failure message, if any
     requests: int = 0  # Yahoo requests the run spent, all kinds
     price_requests: int = 0  # of which chart requests for bars
@@ -87,11 +91,20 @@ def read_run_report(instance: dg.DagsterInstance, run_id: str) -> RunReport:
                 failed = user.metadata.get("failed_partitions")
                 if failed is not None:
                     report.failed.update(_decode(_value(failed)))
+                details = user.metadata.get(FAILURE_DETAILS)
+                if details is not None:
+                    report.failures.update(_decode_failures(_value(details)))
             elif data.error is not None:
                 report.failure = data.error.message.strip()
         elif report.failure is None:
             report.failure = event.message
     return report
+
+
+def _decode_failures(value: Any) -> dict[str, PartitionFailure]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return {str(k): PartitionFailure.from_json(v) for k, v in dict(value).items()}
 
 
 def _decode(value: Any) -> dict[str, str]:

@@ -16,14 +16,29 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from stock_pipeline import settings
-from stock_pipeline.defs.partitions import trading_days
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
-from stock_pipeline.domain.partition_keys import history_key, intraday_key
+from stock_pipeline.domain.partition_keys import (
+    HISTORY_FIRST_YEAR,
+    history_key,
+    intraday_key,
+    intraday_window_start,
+    symbol_of,
+)
 from stock_pipeline.domain.planning import (
     check_lookback,
     cover_with_rectangles,
     plan_intraday_windows,
+)
+from stock_pipeline.domain.run_keys import (
+    DAILY_OP,
+    INTERVAL_TAG,
+    INTRADAY_OP,
+    ORIGIN_TAG,
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    price_run_config,
 )
 from stock_pipeline.domain.trading_calendar import (
     NEW_YORK,
@@ -37,10 +52,6 @@ from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
-INTERVAL_TAG = "stock_pipeline/interval"
-ORIGIN_TAG = "stock_pipeline/origin"
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 ONE_OFF_REQUESTS = 2  # cookie and crumb, once per run process
 T = TypeVar("T")
 
@@ -55,8 +66,8 @@ class RunSlice:
 
     def tags(self) -> dict[str, str]:
         if self.first_key == self.last_key:
-            return {"dagster/partition": self.first_key}
-        return {RANGE_START: self.first_key, RANGE_END: self.last_key}
+            return {PARTITION_TAG: self.first_key}
+        return {RANGE_START_TAG: self.first_key, RANGE_END_TAG: self.last_key}
 
 
 @dataclass
@@ -155,7 +166,7 @@ def intraday_days(start: date | None, end: date | None, interval: str, now: date
             f"no NYSE trading day between {start} and {end} (weekend or holiday); the latest "
             f"session is {latest}"
         )
-    first_partition = trading_days.start.date()
+    first_partition = intraday_window_start(now.date())
     if days[0] < first_partition:
         raise InvalidDateRangeError(
             f"{days[0]} is before the first intraday partition ({first_partition}); intraday "
@@ -197,7 +208,7 @@ def plan_intraday(
         runs=runs,
         expected_bars=sum(expected_bar_count(d, interval) for _, d in todo_cells),
         price_requests=len(windows),
-        run_config={"ops": {"intraday_prices": {"config": {"interval": interval}}}},
+        run_config=price_run_config(INTRADAY_OP, interval),
     )
 
 
@@ -207,7 +218,7 @@ def history_years(
     if period is not None and (start or end):
         raise InvalidDateRangeError("give either --period or --start-date/--end-date, not both")
     if period is not None:
-        back = {"1y": 1, "2y": 2, "5y": 5, "max": today.year - 1980}[period]
+        back = {"1y": 1, "2y": 2, "5y": 5, "max": today.year - HISTORY_FIRST_YEAR}[period]
         return list(range(today.year - back, today.year + 1))
     if start is None or end is None:
         raise InvalidDateRangeError(
@@ -217,7 +228,7 @@ def history_years(
         raise InvalidDateRangeError(f"start date {start} is after end date {end}")
     if start > today:
         raise InvalidDateRangeError(f"{start} is in the future")
-    return list(range(max(start.year, 1980), min(end, today).year + 1))
+    return list(range(max(start.year, HISTORY_FIRST_YEAR), min(end, today).year + 1))
 
 
 def plan_history(
@@ -253,8 +264,8 @@ def plan_history(
         skipped=skipped,
         runs=runs,
         expected_bars=None,
-        price_requests=sum(len({k.split("|")[1] for k in run.keys}) for run in runs),
-        run_config={"ops": {"daily_prices": {"config": {"interval": interval}}}},
+        price_requests=sum(len({symbol_of(k) for k in run.keys}) for run in runs),
+        run_config=price_run_config(DAILY_OP, interval),
     )
 
 

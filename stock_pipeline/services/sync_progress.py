@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
+from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys, split_key
 from stock_pipeline.domain.planning import plan_intraday_windows
 from stock_pipeline.services.run_report import RunReport
 from stock_pipeline.services.sync import RunSlice, SyncPlan
@@ -136,7 +136,7 @@ class SyncTally:
 
 
 def _symbol(key: str) -> str:
-    return key.rpartition("|")[2]
+    return split_key(key)[1]
 
 
 def summary_table(tallies: Iterable[SymbolTally]) -> list[str]:

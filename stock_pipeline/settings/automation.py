@@ -8,9 +8,15 @@ A bad value fails the tick with a message naming the variable.
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
 
+from stock_pipeline.domain.errors import InvalidSymbolError
+from stock_pipeline.domain.retention import DEFAULT_KEEP_DAYS, first_kept_day
+from stock_pipeline.domain.symbols import normalize_symbol
+
 SYMBOLS_FILE_ENV = "STOCK_PIPELINE_SYMBOLS_FILE"
+KEEP_DAYS_ENV = "STOCK_PIPELINE_INTRADAY_RETENTION_DAYS"
 ALERT_WEBHOOK_ENV = "STOCK_PIPELINE_ALERT_WEBHOOK"
 ALERT_TIMEOUT_ENV = "STOCK_PIPELINE_ALERT_TIMEOUT"
 CURRENT_PRICES_MINUTES_ENV = "STOCK_PIPELINE_CURRENT_PRICES_MINUTES"
@@ -79,3 +85,47 @@ def missing_max_partitions() -> int:
 def backfill_period() -> str:
     """How many years of daily history a newly registered symbol gets (1y 2y 5y max)."""
     return os.environ.get(BACKFILL_PERIOD_ENV, "").strip() or DEFAULT_BACKFILL_PERIOD
+
+
+def keep_days() -> int:
+    """Days of intraday bars to keep, from the environment (read when a run starts)."""
+    raw = os.environ.get(KEEP_DAYS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_KEEP_DAYS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"${KEEP_DAYS_ENV}={raw!r} is not a whole number of days") from None
+    if value < 1:
+        raise ValueError(f"${KEEP_DAYS_ENV}={raw!r} must be at least 1")
+    return value
+
+
+def retained_since(now: datetime) -> date:
+    """The oldest session whose intraday bars are kept under the configured retention."""
+    return first_kept_day(now, keep_days())
+
+
+def read_symbol_file(path: Path) -> list[str]:
+    """Symbols of a list file: one per line, ``#`` starts a comment, order kept."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise FileNotFoundError(
+            f"cannot read the symbol list {path} (${SYMBOLS_FILE_ENV}): {exc}"
+        ) from exc
+    symbols: dict[str, None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        value = line.split("#", 1)[0].strip()
+        if not value:
+            continue
+        try:
+            symbols.setdefault(normalize_symbol(value), None)
+        except InvalidSymbolError as exc:
+            raise InvalidSymbolError(f"{path}:{number}: {exc}") from exc
+    if not symbols:
+        raise InvalidSymbolError(
+            f"{path} lists no symbols; refusing to unregister every symbol. Remove the "
+            f"variable to manage symbols with `stock-pipeline symbols add/remove` instead"
+        )
+    return list(symbols)

@@ -8,32 +8,13 @@ compared with the calendar's expected bars to report gaps. DuckDB and the calend
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import pandas as pd
 
+from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import expected_bar_count, session_close
-
-
-@dataclass(frozen=True)
-class SliceState:
-    symbol: str
-    day: date
-    rows: int
-    expected: int
-    final: bool  # fetched after the close
-
-    @property
-    def complete(self) -> bool:
-        return self.rows > 0 and self.final
-
-    @property
-    def status(self) -> str:
-        if self.rows == 0:
-            return "missing"
-        return "complete" if self.final else "provisional"
 
 
 def stored_slices(

@@ -17,7 +17,8 @@ import pandas as pd
 
 from stock_pipeline import settings
 from stock_pipeline.domain.bars import empty_daily, empty_intraday
-from stock_pipeline.domain.errors import NoDataError, StockPipelineError
+from stock_pipeline.domain.errors import DataValidationError, NoDataError
+from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.domain.intervals import normalize_intraday_interval
 from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
 from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
@@ -37,7 +38,7 @@ class PartitionOutcome:
     final: bool = True
     first_bar: str | None = None
     last_bar: str | None = None
-    error: str | None = None
+    error: PartitionFailure | None = None
 
 
 @dataclass
@@ -49,18 +50,17 @@ class BatchResult:
     requests: Counter[str] = field(default_factory=Counter)
 
     @property
-    def failed(self) -> dict[str, str]:
+    def failures(self) -> dict[str, PartitionFailure]:
         return {k: o.error for k, o in self.outcomes.items() if o.error is not None}
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Each failed partition's reason, as people read it."""
+        return {k: f.text for k, f in self.failures.items()}
 
     @property
     def succeeded(self) -> list[str]:
         return [k for k, o in self.outcomes.items() if o.error is None]
-
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, StockPipelineError):
-        return f"{type(exc).__name__}: {exc}"
-    return f"unexpected {type(exc).__name__}: {exc}"
 
 
 def fetch_intraday(
@@ -77,14 +77,14 @@ def fetch_intraday(
 
     def run(
         window: FetchWindow,
-    ) -> tuple[FetchWindow, pd.DataFrame | None, str | None, Counter[str]]:
+    ) -> tuple[FetchWindow, pd.DataFrame | None, PartitionFailure | None, Counter[str]]:
         with client.meter() as meter:
             try:
                 frame = client.intraday_window(window, interval, now=now)
                 return window, frame, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
                 log.warning("%s %s..%s failed: %s", window.symbol, window.first, window.last, exc)
-                return window, None, _error_text(exc), meter.counts
+                return window, None, PartitionFailure.from_error(exc), meter.counts
 
     result = BatchResult(frame=empty_intraday())
     result.requests.update(_prime_timezones(client, [w.symbol for w in windows]))
@@ -125,11 +125,15 @@ def _prime_timezones(client: YahooClient, symbols: Sequence[str]) -> Counter[str
 def _judge(outcome: PartitionOutcome, rows: pd.DataFrame, key: str, label: str) -> None:
     """Fill an outcome from a partition's rows: empty or invalid rows make it fail."""
     if rows.empty:
-        outcome.error = f"{NoDataError.__name__}: {label}: Yahoo sent no bars for a trading day"
+        outcome.error = PartitionFailure.from_error(
+            NoDataError(label, "Yahoo sent no bars for a trading day")
+        )
         return
     violations = ohlc_violations(rows, key=key)
     if violations:
-        outcome.error = "DataValidationError: " + "; ".join(str(v) for v in violations)
+        outcome.error = PartitionFailure.from_error(
+            DataValidationError("; ".join(str(v) for v in violations))
+        )
         return
     outcome.rows = len(rows)
     outcome.first_bar = str(rows[key].min())
@@ -151,7 +155,7 @@ def fetch_history(
 
     def run(
         item: tuple[str, list[int]],
-    ) -> tuple[str, list[int], pd.DataFrame | None, str | None, Counter[str]]:
+    ) -> tuple[str, list[int], pd.DataFrame | None, PartitionFailure | None, Counter[str]]:
         symbol, years = item
         start = date(min(years), 1, 1)
         end = min(date(max(years), 12, 31), today)
@@ -161,7 +165,7 @@ def fetch_history(
                 return symbol, years, frame, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
                 log.warning("%s history %s..%s failed: %s", symbol, start, end, exc)
-                return symbol, years, None, _error_text(exc), meter.counts
+                return symbol, years, None, PartitionFailure.from_error(exc), meter.counts
 
     result = BatchResult(frame=empty_daily())
     result.requests.update(_prime_timezones(client, list(by_symbol)))

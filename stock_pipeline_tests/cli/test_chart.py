@@ -13,7 +13,7 @@ from PIL import Image
 
 from stock_pipeline.cli import main
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 # The suite's clock is 2026-11-25 after the close: the last 5 sessions are 11-19 … 11-25.
 STORED = [date(2026, 11, 20), date(2026, 11, 24), date(2026, 11, 25)]

@@ -15,9 +15,9 @@ from stock_pipeline.cli import main
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.reporting.health import SCHEDULE_NAME_TAG, SCHEDULED_TIME_TAG
 from stock_pipeline.services.instance import get_instance
-from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
 Cli = Callable[..., Result]
 NOW = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)  # 17:00 New York, Wednesday

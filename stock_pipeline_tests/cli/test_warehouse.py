@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from stock_pipeline.cli import main
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, STOCKS, connect, replace_slices
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAY1, DAY2 = date(2026, 11, 23), date(2026, 11, 24)
 

@@ -22,7 +22,7 @@ from stock_pipeline.domain.verdicts import (
 )
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.tables import connect
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 RANGE = {
     "dagster/asset_partition_range_start": "2026-11-24|AAPL",

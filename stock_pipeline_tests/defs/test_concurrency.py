@@ -24,9 +24,9 @@ from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
-from stock_pipeline_tests.conftest import bars
-from stock_pipeline_tests.pipeline import Pipeline
-from stock_pipeline_tests.processes import sync_range
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.pipeline import Pipeline
+from stock_pipeline_tests.support.processes import sync_range
 
 FETCHING = [intraday_prices, daily_prices, stocks, current_prices]
 
@@ -117,6 +117,7 @@ def test_a_full_yahoo_pool_holds_the_fetching_step_until_a_slot_frees(pipeline: 
     assert waited, "the step should report that it waited for the yahoo pool"
 
 
+@pytest.mark.integration
 def test_two_runs_started_at_once_on_one_duckdb_file_both_succeed(
     tmp_path: Path, fake_yahoo: FakeYahoo, duckdb_file: Path
 ) -> None:

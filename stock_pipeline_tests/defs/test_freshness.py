@@ -9,9 +9,9 @@ import pytest
 from stock_pipeline.definitions import defs
 from stock_pipeline.defs.freshness import freshness_check_schedule, stale_symbols
 from stock_pipeline.defs.resources import WarehouseResource
-from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
 NY = ZoneInfo("America/New_York")
 WED = date(2026, 11, 25)

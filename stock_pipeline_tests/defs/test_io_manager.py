@@ -7,7 +7,7 @@ import pandas as pd
 from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
 from stock_pipeline.defs.partitions import intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)
 FRAMES: dict[str, pd.DataFrame] = {}

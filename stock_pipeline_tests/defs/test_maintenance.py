@@ -14,7 +14,7 @@ from stock_pipeline.defs.maintenance import (
 )
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 
 def test_the_job_compacts_and_reports_its_figures(

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,17 +10,15 @@ from stock_pipeline.definitions import defs
 from stock_pipeline.defs.assets.prices import intraday_prices
 from stock_pipeline.defs.checks import intraday_prices_checks
 from stock_pipeline.defs.retention import (
-    KEEP_DAYS_ENV,
     RETENTION_TAG,
     delete_intraday_before,
     intraday_retention_schedule,
-    keep_days,
-    retained_since,
 )
 from stock_pipeline.domain.verdicts import OHLC_SANE
+from stock_pipeline.settings.automation import KEEP_DAYS_ENV
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
-from stock_pipeline_tests.conftest import bars
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 NY = ZoneInfo("America/New_York")
 CHRISTMAS_EVE = "2026-12-24T23:00:00+00:00"  # keep 30 days: sessions from 2026-11-24 on
@@ -31,17 +29,6 @@ def run_retention(instance: dg.DagsterInstance, **config: object) -> dg.ExecuteI
         instance=instance,
         run_config={"ops": {"delete_old_intraday_bars": {"config": config}}},
     )
-
-
-def test_keep_days_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert keep_days() == 30
-    monkeypatch.setenv(KEEP_DAYS_ENV, "45")
-    assert keep_days() == 45
-    assert retained_since(datetime(2026, 12, 24, 12, tzinfo=UTC)) == date(2026, 11, 9)
-    for bad in ("0", "a month"):
-        monkeypatch.setenv(KEEP_DAYS_ENV, bad)
-        with pytest.raises(ValueError, match=KEEP_DAYS_ENV):
-            keep_days()
 
 
 def test_rows_before_the_cutoff_are_deleted_and_counted(duckdb_file: Path) -> None:

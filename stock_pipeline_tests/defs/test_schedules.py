@@ -22,8 +22,8 @@ from stock_pipeline.defs.schedules import (
 )
 from stock_pipeline.domain.market_schedule import ny_clock
 from stock_pipeline.domain.trading_calendar import NEW_YORK
-from stock_pipeline.services.quarantine import quarantine_symbol
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
+from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
 if TYPE_CHECKING:
     from dagster._core.definitions.schedule_definition import ScheduleExecutionData

@@ -24,9 +24,9 @@ from stock_pipeline.defs.schedules import intraday_hourly_schedule
 from stock_pipeline.domain.errors import InvalidSymbolError, LookbackExceededError
 from stock_pipeline.domain.planning import check_lookback
 from stock_pipeline.domain.trading_calendar import session_close, sessions_between
-from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
 if TYPE_CHECKING:
     from dagster._core.definitions.sensor_definition import SensorExecutionData

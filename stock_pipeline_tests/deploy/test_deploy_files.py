@@ -67,3 +67,29 @@ def test_production_and_local_instances_retry_crashed_runs_and_bound_yahoo() -> 
     production = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
     assert production["run_monitoring"]["enabled"] is True
     assert "postgres_db" in production["storage"]["postgres"]
+
+
+def shipped_instance_files() -> list[Path]:
+    """Every dagster.yaml in the source tree (not the virtualenv, not local data)."""
+    return sorted(
+        path
+        for path in PROJECT_DIR.rglob("dagster.yaml")
+        if not {".venv", ".git", "data"} & set(path.relative_to(PROJECT_DIR).parts)
+    )
+
+
+def test_every_shipped_instance_file_turns_telemetry_off() -> None:
+    files = shipped_instance_files()
+    assert {PROJECT_DIR / "dagster.yaml", DEPLOY / "dagster.yaml"} <= set(files)
+    for path in files:
+        config = yaml.safe_load(path.read_text())
+        assert config["telemetry"] == {"enabled": False}, path
+
+
+def test_the_webserver_listens_on_loopback_only_behind_the_proxy() -> None:
+    exec_start = unit("dagster-webserver.service")["ExecStart"].split()
+    host = exec_start[exec_start.index("-h") + 1]
+    port = exec_start[exec_start.index("-p") + 1]
+    assert host == "127.0.0.1"
+    site = (DEPLOY / "nginx" / "stock-pipeline.conf").read_text()
+    assert f"server {host}:{port};" in site

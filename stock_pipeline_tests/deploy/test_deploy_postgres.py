@@ -30,7 +30,7 @@ from dagster._core.scheduler.instigation import InstigatorState, InstigatorType,
 from stock_pipeline.reporting.health import SCHEDULED_TIME_TAG, check_daemon
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.tables import connect
-from stock_pipeline_tests.deploy_location import EVERY_MINUTE
+from stock_pipeline_tests.support.deploy_location import EVERY_MINUTE
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +136,7 @@ def test_daemon_on_postgres_runs_a_schedule_and_survives_a_restart(
     workspace = tmp_path / "workspace.yaml"
     workspace.write_text(
         "load_from:\n  - python_module:\n"
-        "      module_name: stock_pipeline_tests.deploy_location\n"
+        "      module_name: stock_pipeline_tests.support.deploy_location\n"
         "      location_name: stock_pipeline\n"
         f"      working_directory: {PROJECT_DIR}\n"
     )

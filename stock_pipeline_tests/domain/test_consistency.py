@@ -1,27 +1,8 @@
-import pandas as pd
 import pytest
 
-from stock_pipeline.domain.consistency import DayBar, aggregate_intraday, mismatches
+from stock_pipeline.domain.consistency import DayBar, mismatches
 
 DAILY = DayBar(high=110.0, low=90.0, close=105.0, volume=43_020_700)
-
-
-def test_the_day_aggregates_last_close_extremes_and_volume_in_time_order() -> None:
-    frame = pd.DataFrame(
-        {
-            "ts": pd.to_datetime(["2026-11-25 15:00", "2026-11-25 14:30"], utc=True),
-            "high": [101.0, 103.0],
-            "low": [99.0, 98.0],
-            "close": [100.5, 102.0],
-            "volume": [10, 20],
-        }
-    )
-    assert aggregate_intraday(frame) == DayBar(high=103.0, low=98.0, close=100.5, volume=30)
-
-
-def test_no_bars_cannot_be_aggregated() -> None:
-    with pytest.raises(ValueError, match="no intraday bars"):
-        aggregate_intraday(pd.DataFrame(columns=["ts", "high", "low", "close", "volume"]))
 
 
 def test_agreement_within_tolerance_is_no_mismatch() -> None:

@@ -1,39 +1,34 @@
 """What the sensors fetch: the lookback window, closed sessions, gaps, the symbol file."""
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
-
-from stock_pipeline.domain.repair_plan import (
-    closed_sessions,
-    gaps,
-    lookback_sessions,
-    read_symbol_file,
-)
+from stock_pipeline.domain.repair_plan import closed_sessions, gaps, lookback_sessions
+from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import sessions_between
-from stock_pipeline.warehouse.completeness import SliceState
 
 EVERY_DAY = sessions_between(date(2026, 1, 2), date(2026, 12, 31))
 
 
-def test_lookback_stops_a_day_inside_yahoo_s_limit_and_at_sessions_that_opened(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("STOCK_PIPELINE_INTRADAY_RETENTION_DAYS", "1000")  # Yahoo binds first
+LONG_AGO = date(2020, 1, 1)  # retention keeps everything: Yahoo's lookback binds first
+KEPT_30_DAYS = date(2026, 10, 25)
+
+
+def test_lookback_stops_a_day_inside_yahoo_s_limit_and_at_sessions_that_opened() -> None:
     morning = datetime(2026, 11, 24, 14, tzinfo=UTC)  # 09:00 New York: not open yet
-    days = lookback_sessions(morning, "5m", EVERY_DAY)
+    days = lookback_sessions(morning, "5m", EVERY_DAY, LONG_AGO)
     assert days[-1] == date(2026, 11, 23)
     assert days[0] == date(2026, 9, 28)  # 60 days back, plus a day of margin: 09-26 14:00Z
-    assert lookback_sessions(morning, "60m", EVERY_DAY)[0] == date(2026, 1, 2)  # 730 days
+    assert lookback_sessions(morning, "60m", EVERY_DAY, LONG_AGO)[0] == date(2026, 1, 2)  # 730 days
     only_partitions = [d for d in EVERY_DAY if d >= date(2026, 11, 1)]
-    assert lookback_sessions(morning, "5m", only_partitions)[0] == date(2026, 11, 2)
+    assert lookback_sessions(morning, "5m", only_partitions, LONG_AGO)[0] == date(2026, 11, 2)
 
 
 def test_lookback_stops_where_retention_deletes() -> None:
     morning = datetime(2026, 11, 24, 14, tzinfo=UTC)
-    assert lookback_sessions(morning, "5m", EVERY_DAY)[0] == date(2026, 10, 26)  # 30 days
-    assert lookback_sessions(morning, "60m", EVERY_DAY)[0] == date(2026, 10, 26)
+    assert lookback_sessions(morning, "5m", EVERY_DAY, KEPT_30_DAYS)[0] == date(
+        2026, 10, 26
+    )  # 30 days
+    assert lookback_sessions(morning, "60m", EVERY_DAY, KEPT_30_DAYS)[0] == date(2026, 10, 26)
 
 
 def test_a_session_counts_as_closed_fifteen_minutes_after_its_close() -> None:
@@ -54,11 +49,3 @@ def test_gaps_are_missing_or_provisional_newest_first_and_bounded() -> None:
     order = ["AAPL", "MSFT", "IBM"]
     assert gaps(states, order, {("IBM", d2)}, 10) == [("AAPL", d1), ("MSFT", d1)]
     assert gaps(states, order, set(), 1) == [("IBM", d2)]
-
-
-def test_the_symbol_file_reads_comments_case_and_duplicates(tmp_path: Path) -> None:
-    listing = tmp_path / "symbols.txt"
-    listing.write_text("# tech\naapl\nMSFT  # again below\n\nmsft\nBRK-B\n")
-    assert read_symbol_file(listing) == ["AAPL", "MSFT", "BRK-B"]
-    with pytest.raises(FileNotFoundError, match="STOCK_PIPELINE_SYMBOLS_FILE"):
-        read_symbol_file(tmp_path / "absent.txt")

@@ -13,7 +13,7 @@ from stock_pipeline.domain.session_rules import (
     session_violations,
 )
 from stock_pipeline.fake_yahoo.pytest_plugin import load_yahoo_recording
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 NY = ZoneInfo("America/New_York")
 FULL = date(2026, 11, 25)  # Wednesday before Thanksgiving

@@ -14,7 +14,7 @@ from stock_pipeline.domain.verdicts import (
     intraday_verdicts,
     pick_intraday_day,
 )
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 NY = ZoneInfo("America/New_York")
 DAY = date(2026, 11, 25)

@@ -30,8 +30,8 @@ from stock_pipeline.domain.trading_calendar import latest_session, sessions_back
 from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW, FakeYahoo
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.tables import connect
-from stock_pipeline_tests.browser import Steps, chromium_page
-from stock_pipeline_tests.dagster_processes import (
+from stock_pipeline_tests.support.browser import Steps, chromium_page
+from stock_pipeline_tests.support.dagster_processes import (
     LOCATION,
     DagsterProcesses,
     dagster_processes,

@@ -18,7 +18,7 @@ from stock_pipeline.reporting.charts import (
     markdown_image,
     price_chart_png,
 )
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAY = date(2026, 11, 24)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,9 +10,9 @@ from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.defs.retention import KEEP_DAYS_ENV
 from stock_pipeline.domain.trading_calendar import sessions_between
 from stock_pipeline.reporting.status import collect_status, status_window
-from stock_pipeline.services.quarantine import quarantine_symbol
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=NY)

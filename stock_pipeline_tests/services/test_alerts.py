@@ -18,7 +18,7 @@ import pytest
 from stock_pipeline.definitions import defs
 from stock_pipeline.defs.run_sensors import run_failure_alert_sensor
 from stock_pipeline.services.alerts import FailureAlert, send_alert
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 SECRET_PATH = "/hooks/T000/SECRET-TOKEN"
 

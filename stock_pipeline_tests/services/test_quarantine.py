@@ -14,30 +14,31 @@ from stock_pipeline.cli import main
 from stock_pipeline.definitions import defs
 from stock_pipeline.defs.run_sensors import dead_symbols_sensor
 from stock_pipeline.defs.schedules import intraday_hourly_schedule
+from stock_pipeline.domain.errors import NoDataError, RateLimitedError, SymbolNotFoundError
+from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.services.quarantine import (
     RunOutcome,
     apply_outcomes,
     enable_symbol,
-    is_dead_reason,
     load_health,
-    quarantine_symbol,
     quarantined_symbols,
     run_outcome,
 )
 from stock_pipeline.services.run_report import PartitionReport, RunReport
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import Pipeline
+from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
 if TYPE_CHECKING:
     from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 NOW = datetime(2026, 11, 25, 21, 30, tzinfo=UTC)
-NOT_FOUND = "SymbolNotFoundError: ZZDEAD: Yahoo does not know this symbol"
-EMPTY = "NoDataError: ZZDEAD 2026-11-24: Yahoo sent no bars for a trading day"
-RATE_LIMITED = "RateLimitedError: ZZDEAD: Yahoo answered 429 Too Many Requests"
+NOT_FOUND = PartitionFailure.from_error(SymbolNotFoundError("ZZDEAD", "Yahoo does not know it"))
+EMPTY = PartitionFailure.from_error(NoDataError("ZZDEAD 2026-11-24", "Yahoo sent no bars"))
+RATE_LIMITED = PartitionFailure.from_error(RateLimitedError("ZZDEAD", "Yahoo answered 429"))
 
 
-def dead(run_id: str, reason: str = NOT_FOUND) -> RunOutcome:
-    return RunOutcome(run_id, {"ZZDEAD": reason}, frozenset())
+def dead(run_id: str, reason: PartitionFailure = NOT_FOUND) -> RunOutcome:
+    return RunOutcome(run_id, {"ZZDEAD": reason.text}, frozenset())
 
 
 def alive(run_id: str) -> RunOutcome:
@@ -57,9 +58,9 @@ def test_a_stored_partition_resets_the_count_and_transient_failures_do_not_count
     runs = [dead("r1"), dead("r2"), alive("r3"), dead("r4"), dead("r5")]
     state, newly = apply_outcomes({}, runs, 3, NOW)
     assert not newly and state["ZZDEAD"].failures == 2
-    assert not is_dead_reason(RATE_LIMITED) and is_dead_reason(EMPTY)
+    assert not RATE_LIMITED.no_data and EMPTY.no_data and NOT_FOUND.no_data
     # A rate-limited run is not a "dead" outcome, so it neither counts nor resets.
-    limited = run_outcome(RunReport("r6", "FAILURE", failed={"2026-11-24|ZZDEAD": RATE_LIMITED}))
+    limited = run_outcome(RunReport("r6", "FAILURE", failures={"2026-11-24|ZZDEAD": RATE_LIMITED}))
     state, newly = apply_outcomes(state, [limited], 3, NOW)
     assert state["ZZDEAD"].failures == 2
     state, newly = apply_outcomes(state, [alive("r7")], 3, NOW)
@@ -71,10 +72,10 @@ def test_one_empty_day_of_a_live_symbol_is_not_a_dead_run() -> None:
         "r1",
         "FAILURE",
         stored={"2026-11-23|HALT": PartitionReport("2026-11-23|HALT", 78, 1, "5m")},
-        failed={"2026-11-24|HALT": EMPTY, "2026-11-24|ZZDEAD": NOT_FOUND},
+        failures={"2026-11-24|HALT": EMPTY, "2026-11-24|ZZDEAD": NOT_FOUND},
     )
     outcome = run_outcome(report)
-    assert outcome.dead == {"ZZDEAD": NOT_FOUND}
+    assert outcome.dead == {"ZZDEAD": NOT_FOUND.text}
     assert outcome.stored == {"HALT"}
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from stock_pipeline.domain.trading_calendar import session_close
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 MON, TUE = date(2026, 11, 23), date(2026, 11, 24)
 

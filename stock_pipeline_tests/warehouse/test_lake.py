@@ -12,8 +12,8 @@ import pytest
 
 from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
-from stock_pipeline_tests.conftest import bars
-from stock_pipeline_tests.processes import hammer_slice, hold_warehouse
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.processes import hammer_slice, hold_warehouse
 
 HOLD = 6.0
 DAY = date(2026, 11, 24)

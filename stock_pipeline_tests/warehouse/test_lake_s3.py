@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.maintenance import maintain
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 BUCKET = "stock-pipeline-test"
 

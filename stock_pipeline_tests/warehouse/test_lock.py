@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, lock_path, warehouse_lock
-from stock_pipeline_tests.processes import hold_lock
+from stock_pipeline_tests.support.processes import hold_lock
 
 HOLD = 2.0
 

@@ -12,7 +12,7 @@ from stock_pipeline import connect as open_reader
 from stock_pipeline.defs.retention import delete_intraday_before
 from stock_pipeline.warehouse.maintenance import footprint, maintain, snapshot_retention
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAY1, DAY2 = date(2026, 11, 23), date(2026, 11, 24)
 

@@ -12,7 +12,7 @@ from stock_pipeline.warehouse.tables import (
     read_slices,
     replace_slices,
 )
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAY1, DAY2 = date(2026, 11, 24), date(2026, 11, 25)
 

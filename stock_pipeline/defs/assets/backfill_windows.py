@@ -9,7 +9,8 @@ with its own days, the symbol's other days of the same backfill in the same requ
 the backfill's manifest (``<data dir>/backfills/<id>-<interval>.json``); the backfill's
 later runs read listed partitions from the warehouse instead of asking Yahoo. Runs of one
 backfill take turns (a file lock), so two never fetch the same window at once. A run that
-is not part of a backfill fetches exactly its own partitions.
+is not part of a backfill fetches exactly its own partitions. A backfill's files are
+removed once it has ended (``prune_backfill_files``, at each backfill run and daily).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import pandas as pd
 from stock_pipeline import settings
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.bars import INTRADAY_COLUMNS, empty_intraday
-from stock_pipeline.domain.partition_keys import SymbolDay, parse_intraday_keys
+from stock_pipeline.domain.partition_keys import KEY_SEPARATOR, SymbolDay, parse_intraday_keys
+from stock_pipeline.domain.run_keys import BACKFILL_TAG
 from stock_pipeline.domain.shared_windows import shared_window_days
 from stock_pipeline.domain.trading_calendar import expected_bar_count
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, warehouse_lock
@@ -36,9 +38,35 @@ from stock_pipeline.warehouse.tables import INTRADAY_PRICES, read_slices
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome, fetch_intraday
 from stock_pipeline.yahoo.client import YahooClient
 
-BACKFILL_TAG = "dagster/backfill"
 # A run waits this long for the backfill's run ahead of it, then fetches on its own.
 LOCK_WAIT_SECONDS = 3600.0
+# Backfill statuses whose runs may still start or be running: their files are kept.
+LIVE_BACKFILL_STATUSES = frozenset({"REQUESTED", "CANCELING", "FAILING"})
+
+
+def backfill_files_dir() -> Path:
+    return settings.data_dir() / "backfills"
+
+
+def prune_backfill_files(instance: dg.DagsterInstance, folder: Path | None = None) -> list[str]:
+    """Delete the manifests and lock files of backfills that have ended (or are unknown to
+    the instance); returns the ids pruned. Files of live backfills are kept."""
+    folder = folder or backfill_files_dir()
+    if not folder.is_dir():
+        return []
+    by_id: dict[str, list[Path]] = {}
+    for path in folder.iterdir():
+        backfill_id = path.name.split("-", 1)[0].split(".", 1)[0]
+        by_id.setdefault(backfill_id, []).append(path)
+    pruned = []
+    for backfill_id, paths in sorted(by_id.items()):
+        backfill = instance.get_backfill(backfill_id)
+        if backfill is not None and backfill.status.value in LIVE_BACKFILL_STATUSES:
+            continue
+        for path in paths:
+            path.unlink(missing_ok=True)
+        pruned.append(backfill_id)
+    return pruned
 
 
 @dataclass(frozen=True)
@@ -82,7 +110,10 @@ def fetch_intraday_for_run(
     scope = backfill_scope(context)
     if scope is None:
         return fetch_intraday(client, partitions, interval, max_workers=max_workers)
-    folder = settings.data_dir() / "backfills"
+    folder = backfill_files_dir()
+    pruned = prune_backfill_files(context.instance, folder)
+    if pruned:
+        context.log.info(f"removed the files of ended backfill(s): {', '.join(pruned)}")
     turn = ExitStack()
     try:
         turn.enter_context(
@@ -150,7 +181,7 @@ def write_manifest(path: Path, keys: set[str]) -> None:
 def _row_keys(frame: pd.DataFrame) -> pd.Series:
     """Each row's partition key (``2026-11-27|AAPL``)."""
     days = frame["session_date"].map(date.isoformat)
-    return (days + "|" + frame["symbol"].astype(str)).astype(str)
+    return (days + KEY_SEPARATOR + frame["symbol"].astype(str)).astype(str)
 
 
 def split_batch(result: BatchResult, keys: set[str]) -> tuple[BatchResult, BatchResult]:

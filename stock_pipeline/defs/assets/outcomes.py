@@ -16,12 +16,12 @@ import pandas as pd
 
 from stock_pipeline import settings
 from stock_pipeline.defs.assets.previews import bar_previews
+from stock_pipeline.defs.dagster_private import add_partition_metadata_at_once
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.failures import all_transient
+from stock_pipeline.domain.run_keys import FAILURE_DETAILS
 from stock_pipeline.warehouse.tables import Table
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
-
-INTERVAL_TAG = "stock_pipeline/interval"
 
 
 def partition_metadata(outcome: PartitionOutcome, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,29 +48,18 @@ def add_partition_metadata(
     call to check the key (Dagster 1.13): 50 ms a call at 500 partitions, so 25 s per
     500-partition run, growing with the square of its size (profiled in bench B2/B7). Here
     the keys are checked once and the metadata goes to the same accumulator that method
-    fills; where that private attribute is missing, the public call is used.
+    fills (``dagster_private``); where that private attribute is missing, the public call
+    is used.
     """
     unknown = set(by_key) - set(context.partition_keys)
     if unknown:
         raise dg.DagsterInvariantViolationError(
             f"metadata for partition(s) this run does not target: {sorted(unknown)[:5]}"
         )
-    step = _step_with_accumulator(context)
-    if step is None:
-        for key, metadata in by_key.items():
-            context.add_asset_metadata(metadata, partition_key=key)
+    if add_partition_metadata_at_once(context, by_key):
         return
-    accumulator = step._metadata_accumulator
     for key, metadata in by_key.items():
-        accumulator = accumulator.with_additional_asset_metadata(
-            asset_key=context.asset_key, partition_key=key, metadata=metadata
-        )
-    step._metadata_accumulator = accumulator
-
-
-def _step_with_accumulator(context: dg.AssetExecutionContext) -> Any | None:
-    step = getattr(context.op_execution_context, "_step_execution_context", None)
-    return step if hasattr(step, "_metadata_accumulator") else None
+        context.add_asset_metadata(metadata, partition_key=key)
 
 
 def run_metadata(result: BatchResult) -> dict[str, Any]:
@@ -141,8 +130,14 @@ def finish_batch(
             f"{len(result.succeeded)} were stored ({stored} rows) and show as materialized.\n"
             + "\n".join(lines[:50])
         ),
-        metadata={**totals, "failed_partitions": dg.MetadataValue.json(result.failed)},
+        metadata={
+            **totals,
+            "failed_partitions": dg.MetadataValue.json(result.failed),
+            FAILURE_DETAILS: dg.MetadataValue.json(
+                {key: f.to_json() for key, f in result.failures.items()}
+            ),
+        },
         # A step retry re-fetches everything: only worth it when nothing was stored and
         # every failure was transient (an outage). Otherwise the sensor re-fetches the rest.
-        allow_retries=not result.succeeded and all_transient(result.failed.values()),
+        allow_retries=not result.succeeded and all_transient(result.failures.values()),
     )

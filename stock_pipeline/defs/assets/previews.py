@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from stock_pipeline.domain.partition_keys import history_key, intraday_key
+from stock_pipeline.domain.partition_keys import history_key, intraday_key, split_key
 from stock_pipeline.reporting.charts import (
     PREVIEW_BARS,
     chart_title,
@@ -50,7 +50,7 @@ _LAYOUTS = {
 
 def _chart_command(key: str, interval: str, time_col: str) -> str:
     """The command drawing one partition's bars: its session, or its year."""
-    when, _, symbol = key.rpartition("|")
+    when, symbol = split_key(key)
     window = f"--end {when} --days 1" if time_col == "ts" else f"--end {when}-12-31 --days 366"
     return f"stock-pipeline chart {symbol} --interval {interval} {window} --out {symbol}.png"
 

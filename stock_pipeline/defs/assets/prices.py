@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import Field
 
 from stock_pipeline.defs.assets.backfill_windows import fetch_intraday_for_run
-from stock_pipeline.defs.assets.outcomes import INTERVAL_TAG, finish_batch
+from stock_pipeline.defs.assets.outcomes import finish_batch
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
@@ -19,6 +19,7 @@ from stock_pipeline.domain.intervals import (
     normalize_intraday_interval,
 )
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
+from stock_pipeline.domain.run_keys import INTERVAL_TAG, SOURCE_TAG
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import fetch_history
 
@@ -31,7 +32,7 @@ PRICE_ASSET_OPTIONS: dict[str, Any] = {
     "io_manager_key": "warehouse_io_manager",
     "group_name": PRICES_GROUP,
     "kinds": {"duckdb", "pandas"},
-    "tags": {"stock_pipeline/source": "yahoo"},
+    "tags": {SOURCE_TAG: "yahoo"},
     "pool": YAHOO_POOL,
     "retry_policy": FETCH_RETRY_POLICY,
 }

@@ -9,6 +9,7 @@ from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.partitions import SYMBOLS, symbols_partitions
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.warehouse.tables import STOCKS
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 
@@ -46,12 +47,12 @@ def stocks(
     result = BatchResult(frame=pd.DataFrame())
     rows = []
     for symbol in context.partition_keys:
-        error = None
+        error: PartitionFailure | None = None
         with client.meter() as meter:
             try:
                 info = client.stock_info(symbol)
             except StockPipelineError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                error = PartitionFailure.from_error(exc)
         result.requests.update(meter.counts)
         result.outcomes[symbol] = PartitionOutcome(
             symbol, rows=0 if error else 1, requests=meter.total, error=error

@@ -23,6 +23,7 @@ from stock_pipeline.defs.assets.backfill_windows import (
     BACKFILL_TAG,
     fetch_intraday_for_run,
     merge_batches,
+    prune_backfill_files,
     read_manifest,
     split_batch,
 )
@@ -33,7 +34,7 @@ from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
-from stock_pipeline_tests.conftest import bars
+from stock_pipeline_tests.support.frames import bars
 
 DAYS = sessions_between(date(2026, 11, 18), date(2026, 11, 24))  # 5 closed sessions
 SYMBOLS = ("AAPL", "MSFT")
@@ -58,7 +59,11 @@ class StubContext:
 
     @property
     def instance(self) -> Any:
-        backfill = SimpleNamespace(is_asset_backfill=False, partition_names=self.backfill_keys)
+        backfill = SimpleNamespace(
+            is_asset_backfill=False,
+            partition_names=self.backfill_keys,
+            status=SimpleNamespace(value="REQUESTED"),
+        )
         return SimpleNamespace(get_backfill=lambda _id: backfill)
 
 
@@ -148,3 +153,20 @@ def test_split_and_merge_keep_rows_outcomes_and_requests() -> None:
     assert mine.requests["chart"] == 1 and others.requests["chart"] == 0
     merged = merge_batches(mine, others)
     assert len(merged.frame) == len(frame) and set(merged.outcomes) == set(keys)
+
+
+def test_files_of_ended_backfills_are_pruned_and_live_ones_kept(tmp_path: Path) -> None:
+    statuses = {"livebf01": "REQUESTED", "donebf01": "COMPLETED_SUCCESS", "failbf01": "FAILED"}
+    instance: Any = SimpleNamespace(
+        get_backfill=lambda i: (
+            SimpleNamespace(status=SimpleNamespace(value=statuses[i])) if i in statuses else None
+        )
+    )
+    folder = tmp_path / "backfills"
+    folder.mkdir()
+    for backfill_id in [*statuses, "gonebf01"]:  # gonebf01: no longer known to the instance
+        (folder / f"{backfill_id}.lock").touch()
+        (folder / f"{backfill_id}-5m.json").write_text('{"stored": []}')
+    assert prune_backfill_files(instance, folder) == ["donebf01", "failbf01", "gonebf01"]
+    assert sorted(p.name for p in folder.iterdir()) == ["livebf01-5m.json", "livebf01.lock"]
+    assert prune_backfill_files(instance, tmp_path / "absent") == []

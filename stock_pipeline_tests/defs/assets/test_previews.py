@@ -17,8 +17,8 @@ from stock_pipeline.defs.assets.previews import (
 )
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
-from stock_pipeline_tests.conftest import bars
-from stock_pipeline_tests.pipeline import Pipeline
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.pipeline import Pipeline
 
 DAYS = [date(2026, 11, 23), date(2026, 11, 24)]
 DATA_URI = "data:image/png;base64,"
@@ -181,7 +181,7 @@ def test_partition_numbers_also_land_through_dagster_s_public_call(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fallback for a Dagster without the accumulator ``add_partition_metadata`` uses."""
-    monkeypatch.setattr(outcomes, "_step_with_accumulator", lambda context: None)
+    monkeypatch.setattr(outcomes, "add_partition_metadata_at_once", lambda *_: False)
     pipeline.register(["AAPL", "MSFT"])
     result = pipeline.materialize("intraday_prices", "2026-11-24|AAPL", "2026-11-24|MSFT")
     assert result.success

@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 
 from stock_pipeline.domain.trading_calendar import expected_bar_count, sessions_between
-from stock_pipeline_tests.pipeline import Pipeline, failure_metadata
+from stock_pipeline_tests.support.pipeline import Pipeline, failure_metadata
 
 # The suite's clock: 2026-11-25 16:30 New York, after the close.
 LAST = date(2026, 11, 25)
