@@ -98,14 +98,28 @@ def maintain(
         lambda: con.execute(f"CALL ducklake_rewrite_data_files('{ALIAS}')").fetchall(),
         "rewrite files with deletions",
     )
-    # fetchall, not fetchone: the call commits only once its result is fully read.
-    expired = retry_conflicts(
-        lambda: con.execute(
-            f"SELECT snapshot_id FROM ducklake_expire_snapshots('{ALIAS}', older_than => ?)",
-            [now - keep_snapshots],
-        ).fetchall(),
-        "expire snapshots",
-    )
+
+    # The snapshots to expire are chosen here, by DuckDB's own timestamp comparison, and
+    # named by id: with a SQLite catalog, ducklake_expire_snapshots(older_than => ...)
+    # expired every snapshot, however recent (DuckDB 1.4.4, DuckLake 0.3). The current
+    # snapshot is never expired. fetchall, not fetchone: a call commits once fully read.
+    def expire() -> list[tuple[object, ...]]:
+        old = [
+            int(sid)
+            for (sid,) in con.execute(
+                f"""SELECT snapshot_id FROM ducklake_snapshots('{ALIAS}')
+                    WHERE snapshot_time < ? AND snapshot_id <
+                          (SELECT max(snapshot_id) FROM ducklake_snapshots('{ALIAS}'))""",
+                [now - keep_snapshots],
+            ).fetchall()
+        ]
+        if not old:
+            return []
+        return con.execute(
+            f"SELECT snapshot_id FROM ducklake_expire_snapshots('{ALIAS}', versions => ?)", [old]
+        ).fetchall()
+
+    expired = retry_conflicts(expire, "expire snapshots")
     deleted = retry_conflicts(
         lambda: con.execute(
             f"SELECT path FROM ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)"

@@ -65,10 +65,23 @@ def test_retention_deletes_through_the_lake_and_expiry_frees_the_space(
 
 
 def test_snapshots_younger_than_the_retention_are_kept(warehouse_dir: Path) -> None:
+    write(warehouse_dir, "AAPL", DAY1, 100)
+    time.sleep(0.05)
+    cutoff = datetime.now(UTC)
+    time.sleep(0.05)
     write(warehouse_dir, "AAPL", DAY2, 100)
     with connect(warehouse_dir) as con:
-        report = maintain(con, timedelta(days=7), datetime.now(UTC))
-    assert report.snapshots_expired == 0
+        before = footprint(con)
+        report = maintain(con, datetime.now(UTC) - cutoff, datetime.now(UTC))
+        snapshot_times = [
+            t
+            for (t,) in con.execute(
+                "SELECT snapshot_time FROM ducklake_snapshots('lake')"
+            ).fetchall()
+        ]
+    # Only the snapshots before the cutoff went: the second write's is still readable.
+    assert 0 < report.snapshots_expired < before.snapshots
+    assert all(t >= cutoff for (t,) in times)
 
 
 def test_a_reader_can_ask_what_the_warehouse_held_at_a_past_instant(
