@@ -27,6 +27,7 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ("bench.b4_completeness", ("B4",)),
     ("bench.b5_current_prices", ("B5",)),
     ("bench.b7_rate_limit", ("B7", "B7-wall")),
+    ("bench.b8_lake", ("B8-reader", "B8-files", "B8-bytes")),
     ("bench.fake_timing", ("F2",)),
 ]
 

@@ -15,6 +15,7 @@ from bench import (
     b5_current_prices,
     b6_write_memory,
     b7_rate_limit,
+    b8_lake,
     fake_timing,
 )
 from bench.harness import Result, format_table
@@ -111,6 +112,20 @@ def test_b7_the_sync_gets_no_429_at_the_recommended_rate() -> None:
     # One price request per symbol; timezones in one quote, not a probe per symbol.
     assert b7.detail["requests_by_kind"]["chart"] == params.symbols
     assert b7.detail["requests_by_kind"].get("timezone", 0) == 0
+
+
+def test_b8_the_lake_under_hourly_syncs_with_a_reader_and_maintenance() -> None:
+    results = b8_lake.run(b8_lake.SMOKE)
+    reader, files, size = (
+        only(results, "B8-reader"),
+        only(results, "B8-files"),
+        only(results, "B8-bytes"),
+    )
+    assert reader.value > 0 and reader.baseline and reader.ratio is not None
+    kept, bare = files.detail["maintained"], files.detail["unmaintained"]
+    assert kept["rows"] == bare["rows"] > 0  # maintenance never loses a row
+    assert kept["files"] < bare["files"] and size.value < (size.baseline or 0)
+    assert kept["snapshots"] < bare["snapshots"]
 
 
 def test_f2_the_fake_yahoo_answers_a_chart_request() -> None:
