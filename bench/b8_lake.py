@@ -75,7 +75,7 @@ def hold_snapshot(lake: str, opened: Event, done: Event) -> None:
     con.begin()
     con.execute("SELECT count(*) FROM intraday_prices").fetchall()
     opened.set()
-    while not done.wait(0.5):
+    while not done.wait(30):
         con.execute("SELECT count(*), max(close) FROM intraday_prices").fetchall()
     con.commit()
     con.close()
@@ -92,7 +92,7 @@ def reader_ratio(root: Path, syms: list[str]) -> tuple[float, float]:
     child = spawn.Process(target=hold_snapshot, args=(str(lake), opened, done))
     child.start()
     try:
-        if not opened.wait(120):
+        if not opened.wait(600):
             raise RuntimeError("the reader process never opened the lake")
         with stopwatch() as beside:
             sync_day(lake, syms, first + timedelta(days=2))
