@@ -1,4 +1,4 @@
-"""Benchmarks B1–B7: the pipeline against Yahoo's limits and against what users would do.
+"""Benchmarks B1–B7 and P1: the pipeline against Yahoo's limits and against what users would do.
 
 Every benchmark runs the project's real path (Dagster on a real instance, yfinance, the fake
 Yahoo over HTTP, DuckDB on disk) beside its baseline in the same invocation and reports a

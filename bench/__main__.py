@@ -29,6 +29,7 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ("bench.b7_rate_limit", ("B7", "B7-wall")),
     ("bench.b8_lake", ("B8-reader", "B8-files", "B8-bytes")),
     ("bench.fake_timing", ("F2",)),
+    ("bench.p1_progress_channel", ("P1",)),
 ]
 
 

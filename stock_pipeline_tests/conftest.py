@@ -16,7 +16,10 @@ import pytest
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline_tests.support.pipeline import Pipeline
 
-pytest_plugins = ["stock_pipeline.fake_yahoo.pytest_plugin"]
+pytest_plugins = [
+    "stock_pipeline.fake_yahoo.pytest_plugin",
+    "stock_pipeline_tests.support.webhook",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from bench import (
     b7_rate_limit,
     b8_lake,
     fake_timing,
+    p1_progress_channel,
 )
 from bench.harness import Result, format_table
 
@@ -132,3 +133,14 @@ def test_f2_the_fake_yahoo_answers_a_chart_request() -> None:
     f2 = only(fake_timing.run(fake_timing.SMOKE), "F2")
     assert f2.detail["answers"] == fake_timing.SMOKE.symbols
     assert f2.detail["answer_bytes"] > 1000 and f2.value > 0
+
+
+def test_p1_the_progress_channel_is_measured_inside_a_real_sync() -> None:
+    params = p1_progress_channel.SMOKE
+    p1 = only(p1_progress_channel.run(params), "P1")
+    assert p1.detail["partitions_stored_with"] == p1.detail["partitions_stored_without"]
+    assert p1.detail["partitions_stored_with"] == params.symbols
+    assert p1.detail["rows_with"] == p1.detail["rows_without"] > 0
+    assert p1.detail["writer_seconds"] > 0 and p1.detail["reader_polls"] > 0
+    assert p1.detail["plain_lines_printed"] >= 1  # at least the last one
+    assert 0 < p1.value < 100 and p1.unit == "%"

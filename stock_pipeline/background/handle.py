@@ -17,7 +17,9 @@ import dagster as dg
 from stock_pipeline.background import daemon
 from stock_pipeline.background.status import JobStatus, aggregate_status, job_status
 from stock_pipeline.domain.partition_keys import symbol_of
+from stock_pipeline.domain.progress import RunProgress, SyncProgress, combine
 from stock_pipeline.domain.run_keys import ROOT_RUN_ID_TAG, WILL_RETRY_TAG
+from stock_pipeline.services.run_progress import read_progress
 from stock_pipeline.services.run_report import PartitionReport, RunReport, read_run_report
 
 DEFAULT_POLL_SECONDS = 1.0
@@ -204,6 +206,25 @@ class SyncHandle:
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(self._timeout_message(timeout))
             time.sleep(poll_interval)
+
+    def progress(self) -> SyncProgress:
+        """The figures so far over the sync's runs: partitions and symbols done of the
+        total, rows, Yahoo requests, failures, rate and ETA (bounded by the rate limit).
+
+        Read from the runs' progress files (published by each run as it fetches, at most
+        twice a second), not from Dagster's event log; a retried run is followed to its
+        last attempt. A run that never published (queued without a plan, or failed before
+        fetching) counts with zero totals.
+        """
+        runs: list[RunProgress] = []
+        finished = 0
+        for run_id in self.run_ids:
+            latest = attempts(self.instance, run_id)[-1]
+            finished += run_status(latest).finished
+            found = read_progress(latest.run_id) or read_progress(run_id)
+            runs.append(found or RunProgress(run_id=latest.run_id))
+        done = finished == len(self.run_ids)
+        return combine(runs, time.time(), finished, len(self.run_ids), done)
 
     def cancel(self) -> list[str]:
         """Cancel the runs not finished yet (dequeue, or terminate); returns their ids."""

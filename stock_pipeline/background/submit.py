@@ -29,6 +29,12 @@ from stock_pipeline.domain.intervals import (
     normalize_period,
 )
 from stock_pipeline.domain.symbols import parse_symbols
+from stock_pipeline.services.run_progress import (
+    progress_enabled,
+    progress_path,
+    queued_progress,
+    write_progress,
+)
 from stock_pipeline.services.sync import (
     INTERVAL_TAG,
     ORIGIN_TAG,
@@ -115,7 +121,21 @@ def submit_plan(
         )
         for run in plan.runs
     ]
-    return SyncHandle(enqueue_runs(instance, specs), instance, skipped=plan.skipped)
+    run_ids = enqueue_runs(instance, specs)
+    _publish_queued(plan, run_ids, yahoo)
+    return SyncHandle(run_ids, instance, skipped=plan.skipped)
+
+
+def _publish_queued(plan: SyncPlan, run_ids: Sequence[str], yahoo: dict[str, Any] | None) -> None:
+    """Each queued run's totals, so ``handle.progress()`` knows them before the runs start."""
+    if not progress_enabled():
+        return
+    from stock_pipeline.defs.resources import YahooFinanceResource
+
+    rate = (yahoo or {}).get("requests_per_second") or YahooFinanceResource().requests_per_second
+    for run_id, run in zip(run_ids, plan.runs, strict=True):
+        if not progress_path(run_id).exists():  # a run the daemon started already wrote it
+            write_progress(queued_progress(run_id, plan.asset, plan.interval, run.keys, rate))
 
 
 def submit_intraday_sync(

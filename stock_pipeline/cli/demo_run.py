@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from stock_pipeline import settings
+from stock_pipeline.cli.progress_view import PlanWatch, choose_mode, watching_plan
 from stock_pipeline.defs.resources import YAHOO_URL_ENV, YahooFinanceResource
 from stock_pipeline.domain.trading_calendar import latest_session, sessions_back
 from stock_pipeline.fake_yahoo import FakeYahoo, FakeYahooConfig
@@ -22,6 +24,17 @@ from stock_pipeline.services.sync import (
 )
 from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
+
+
+def _show(watch: PlanWatch, run: RunSlice, report: RunReport) -> None:
+    """A finished run's line, above the live progress."""
+    watch.finished(run, report)
+    watch.echo(
+        f"  run {report.run_id[:8]} {report.status}: {run.first_key} … {run.last_key}: "
+        f"{len(report.stored)} partitions, {report.rows} rows, {report.requests} Yahoo requests"
+    )
+    for key, reason in sorted(report.failed.items()):
+        watch.echo(f"    failed {key}: {reason}")
 
 
 def run_demo(symbols: Sequence[str], days: int, echo: Callable[[str], None]) -> int:
@@ -46,19 +59,13 @@ def run_demo(symbols: Sequence[str], days: int, echo: Callable[[str], None]) -> 
         ]
         ok = True
 
-        def show(run: RunSlice, report: RunReport) -> None:
-            echo(
-                f"  run {report.run_id[:8]} {report.status}: {run.first_key} … {run.last_key}: "
-                f"{len(report.stored)} partitions, {report.rows} rows, "
-                f"{report.requests} Yahoo requests"
-            )
-            for key, reason in sorted(report.failed.items()):
-                echo(f"    failed {key}: {reason}")
-
         for plan in plans:
             echo(plan.describe()[0])
-            for report in execute_plan(instance, plan, defs, on_run=show):
-                ok = ok and report.succeeded
+            with watching_plan(plan, None, choose_mode(quiet=False)) as watch:
+                reports = execute_plan(
+                    instance, plan, defs, on_run=partial(_show, watch), on_start=watch.started
+                )
+            ok = ok and all(report.succeeded for report in reports)
         current = defs.resolve_job_def("current_prices_job").execute_in_process(
             instance=instance, raise_on_error=False, run_config={"loggers": QUIET_CONSOLE}
         )

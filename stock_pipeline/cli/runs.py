@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -99,8 +100,14 @@ def runs(kind: str | None, limit: int) -> None:
 @click.command("run")
 @click.argument("run_id")
 @click.option("--tail", type=click.IntRange(min=0), default=15, show_default=True)
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Show the run's live progress until it ends (a bar on a terminal, a line every "
+    "10 s otherwise), then its summary.",
+)
 @guarded
-def run(run_id: str, tail: int) -> None:
+def run(run_id: str, tail: int, follow: bool) -> None:
     """One run: status, per-partition result and the end of its log (RUN_ID or a prefix)."""
     import dagster as dg
 
@@ -114,6 +121,8 @@ def run(run_id: str, tail: int) -> None:
         full_id = find_run_id(instance, run_id)
     except KeyError as exc:
         fail(str(exc.args[0]))
+    if follow:
+        follow_run(instance, full_id)
     (record,) = instance.get_run_records(filters=dg.RunsFilter(run_ids=[full_id]))
     summary = RunSummary.from_record(record)
     report = read_run_report(instance, full_id)
@@ -152,6 +161,25 @@ def run(run_id: str, tail: int) -> None:
             text = (entry.user_message or entry.message or "").strip()
             line = text.splitlines()[0] if text else ""
             click.echo(f"  {_ny(when, '%H:%M:%S')} {kind:<22} {line[:LOG_LINE_CHARS]}")
+
+
+def follow_run(instance: dg.DagsterInstance, run_id: str, poll_seconds: float = 0.5) -> None:
+    """Show a run's live progress (from its progress file) until it and its retries end."""
+    from stock_pipeline.background.handle import SyncHandle
+    from stock_pipeline.cli.progress_view import ProgressView, choose_mode
+
+    handle = SyncHandle([run_id], instance)
+    status = handle.status
+    click.echo(f"following run {run_id} ({status}); Ctrl-C stops following, not the run")
+    if status == "queued":
+        _warn_if_no_daemon(instance, 1)
+    with ProgressView(choose_mode(quiet=False), f"run {run_id[:8]}") as view:
+        while True:
+            progress = handle.progress()
+            view.update(progress, force_line=progress.finished)
+            if progress.finished:
+                return
+            time.sleep(poll_seconds)
 
 
 @click.command("schedules")

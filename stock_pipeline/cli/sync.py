@@ -125,7 +125,6 @@ def _run_plan(
 ) -> None:
     from stock_pipeline.definitions import defs
     from stock_pipeline.services.instance import get_instance
-    from stock_pipeline.services.sync import execute_plan
 
     if dry_run or not quiet:
         for line in plan.describe():
@@ -141,26 +140,32 @@ def _run_plan(
 
         submit_in_background(plan, yahoo_overrides(delay))
         return
+    from stock_pipeline.cli.progress_view import choose_mode, watching_plan
+    from stock_pipeline.services.sync import execute_plan
     from stock_pipeline.services.sync_progress import SyncTally
 
     tally = SyncTally.for_plan(plan)
     started = time.monotonic()
+    yahoo = yahoo_overrides(delay)
+    with watching_plan(plan, yahoo, choose_mode(quiet)) as watch:
 
-    def progress(run: Any, report: Any) -> None:
-        tally.add(run, report)
-        if not quiet:
-            click.echo(
+        def progress(run: Any, report: Any) -> None:
+            watch.finished(run, report)
+            tally.add(run, report)
+            if quiet:
+                return
+            watch.echo(
                 f"  {report.status:<8} run {report.run_id[:8]} {run.first_key} … "
                 f"{run.last_key}: stored {len(report.stored)}, failed "
                 f"{len(report.failed)}, rows {report.rows}, requests {report.requests}"
             )
             for key, reason in sorted(report.failed.items()):
-                click.echo(f"    failed {key}: {reason}")
+                watch.echo(f"    failed {key}: {reason}")
             if report.failure and not report.failed and not report.succeeded:
-                click.echo(f"    {report.failure.splitlines()[0]}")
-            click.echo(tally.progress_line(time.monotonic() - started))
+                watch.echo(f"    {report.failure.splitlines()[0]}")
+            watch.echo(tally.progress_line(time.monotonic() - started))
 
-    reports = execute_plan(get_instance(), plan, defs, yahoo_overrides(delay), progress)
+        reports = execute_plan(get_instance(), plan, defs, yahoo, progress, on_start=watch.started)
     elapsed = time.monotonic() - started
     if not quiet:
         for line in tally.table():

@@ -7,6 +7,7 @@ recorded on the instance so it shows in the UI.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -287,16 +288,24 @@ def execute_plan(
     yahoo: dict[str, Any] | None = None,
     on_run: Callable[[RunSlice, RunReport], None] | None = None,
     origin: str = "cli",
+    on_start: Callable[[RunSlice, str], None] | None = None,
 ) -> list[RunReport]:
-    """Run each slice of the plan in this process, recorded on the instance."""
+    """Run each slice of the plan in this process, recorded on the instance.
+
+    ``on_start`` hears each run's id before it starts (to follow its live progress).
+    """
     job = defs.resolve_job_def(plan.job)
     reports = []
     for run in plan.runs:
+        run_id = str(uuid.uuid4())  # Dagster's own run ids are uuid4 strings
+        if on_start:
+            on_start(run, run_id)
         result = job.execute_in_process(
             instance=instance,
             run_config=run_config_with(plan, yahoo),
             raise_on_error=False,
             tags={**run.tags(), INTERVAL_TAG: plan.interval, ORIGIN_TAG: origin},
+            run_id=run_id,
         )
         report = read_run_report(instance, result.run_id)
         reports.append(report)

@@ -22,6 +22,7 @@ from stock_pipeline.domain.failures import PartitionFailure
 from stock_pipeline.domain.intervals import normalize_intraday_interval
 from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
 from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
+from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
 from stock_pipeline.domain.validation import ohlc_violations
 from stock_pipeline.yahoo.client import YahooClient
@@ -69,11 +70,17 @@ def fetch_intraday(
     interval: str,
     max_workers: int = 4,
     now: datetime | None = None,
+    progress: ProgressTracker | None = None,
 ) -> BatchResult:
-    """Bars for every (symbol, day), in as few chart requests as Yahoo allows."""
+    """Bars for every (symbol, day), in as few chart requests as Yahoo allows.
+
+    ``progress`` hears of each window as it is judged (the run's live progress).
+    """
     interval = normalize_intraday_interval(interval)
     now = now or settings.now()
     windows = plan_intraday_windows([(p.symbol, p.day) for p in partitions], interval)
+    if progress is not None:
+        progress.plan(len(windows))
 
     def run(
         window: FetchWindow,
@@ -87,11 +94,12 @@ def fetch_intraday(
                 return window, None, PartitionFailure.from_error(exc), meter.counts
 
     result = BatchResult(frame=empty_intraday())
-    result.requests.update(_prime_timezones(client, [w.symbol for w in windows]))
+    result.requests.update(_prime_timezones(client, [w.symbol for w in windows], progress))
     frames: list[pd.DataFrame] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         for window, frame, error, counts in pool.map(run, windows):
             result.requests.update(counts)
+            keys = []
             for day in window.sessions:
                 key = SymbolDay(window.symbol, day).key
                 outcome = PartitionOutcome(
@@ -102,24 +110,45 @@ def fetch_intraday(
                     error=error,
                 )
                 result.outcomes[key] = outcome
+                keys.append(key)
                 if frame is None:
                     continue
                 day_rows = frame[frame["session_date"] == day]
                 _judge(outcome, day_rows, "ts", f"{window.symbol} {day}")
                 if outcome.error is None:
                     frames.append(day_rows)
+            _report(progress, [result.outcomes[k] for k in keys], counts)
     if frames:
         result.frame = pd.concat(frames, ignore_index=True)
     return result
 
 
-def _prime_timezones(client: YahooClient, symbols: Sequence[str]) -> Counter[str]:
+def _prime_timezones(
+    client: YahooClient, symbols: Sequence[str], progress: ProgressTracker | None
+) -> Counter[str]:
     """Timezones of the batch's symbols in a few quote requests; the requests it made."""
     with client.meter() as meter:
         primed = client.prime_timezones(symbols)
     if primed:
         log.info("timezones of %d symbol(s) from %d quote request(s)", primed, meter.total)
+    if progress is not None:
+        progress.requests(sum(meter.counts.values()))
     return meter.counts
+
+
+def _report(
+    progress: ProgressTracker | None,
+    outcomes: Sequence[PartitionOutcome],
+    counts: Counter[str],
+) -> None:
+    """One window's partitions, judged, to the run's live progress."""
+    if progress is None:
+        return
+    progress.window(
+        rows={o.key: o.rows for o in outcomes if o.error is None},
+        failures={o.key: o.error.text for o in outcomes if o.error is not None},
+        requests=sum(counts.values()),
+    )
 
 
 def _judge(outcome: PartitionOutcome, rows: pd.DataFrame, key: str, label: str) -> None:
@@ -146,12 +175,15 @@ def fetch_history(
     interval: str,
     max_workers: int = 4,
     today: date | None = None,
+    progress: ProgressTracker | None = None,
 ) -> BatchResult:
     """Daily or weekly bars for (symbol, year) partitions: one request per symbol."""
     today = today or settings.now().date()
     by_symbol: dict[str, list[int]] = {}
     for p in partitions:
         by_symbol.setdefault(p.symbol, []).append(p.year)
+    if progress is not None:
+        progress.plan(len(by_symbol))
 
     def run(
         item: tuple[str, list[int]],
@@ -168,13 +200,15 @@ def fetch_history(
                 return symbol, years, None, PartitionFailure.from_error(exc), meter.counts
 
     result = BatchResult(frame=empty_daily())
-    result.requests.update(_prime_timezones(client, list(by_symbol)))
+    result.requests.update(_prime_timezones(client, list(by_symbol), progress))
     frames: list[pd.DataFrame] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         for symbol, years, frame, error, counts in pool.map(run, sorted(by_symbol.items())):
             result.requests.update(counts)
+            keys = []
             for year in years:
                 key = SymbolYear(symbol, year).key
+                keys.append(key)
                 outcome = PartitionOutcome(
                     key, requests=counts["chart"], error=error, final=year < today.year
                 )
@@ -185,6 +219,7 @@ def fetch_history(
                 _judge(outcome, rows, "date", f"{symbol} {year}")
                 if outcome.error is None:
                     frames.append(rows.assign(year=year))
+            _report(progress, [result.outcomes[k] for k in keys], counts)
     if frames:
         result.frame = pd.concat(frames, ignore_index=True)
     return result

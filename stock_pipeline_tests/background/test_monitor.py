@@ -4,7 +4,6 @@ import dagster as dg
 import pytest
 
 from stock_pipeline.background import JobStatus, inspect, submit_intraday_sync
-from stock_pipeline.background.daemon import daemon_running, heartbeat_age
 from stock_pipeline.background.monitor import find_run_id
 
 
@@ -32,7 +31,3 @@ def test_a_run_id_prefix_finds_its_run(instance_with_symbols: dg.DagsterInstance
         find_run_id(instance_with_symbols, "")
     with pytest.raises(KeyError, match="no run"):
         find_run_id(instance_with_symbols, "zz")
-
-
-def test_an_instance_without_a_daemon_has_no_heartbeat(instance: dg.DagsterInstance) -> None:
-    assert heartbeat_age(instance) is None and not daemon_running(instance)

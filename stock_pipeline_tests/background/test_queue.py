@@ -9,6 +9,7 @@ always terminated at the end.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -211,3 +212,47 @@ def test_two_submissions_at_once_both_complete_against_one_duckdb_file(daemon: D
     # Both waited in the queue together before either started: two submissions at once.
     events = [_events(daemon.instance, r) for r in (*intraday.run_ids, *history.run_ids)]
     assert max(e["RUN_ENQUEUED"] for e in events) < min(e["RUN_START"] for e in events)
+
+
+def test_a_background_run_is_followed_live_then_summarised(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``handle.progress()`` knows a queued run's totals; ``run --follow`` shows the run
+    the daemon launched going, then its summary; afterwards the handle shows it all done."""
+    from click.testing import CliRunner
+
+    from stock_pipeline.cli import main
+    from stock_pipeline.cli.progress_view import LINE_SECONDS_ENV
+
+    monkeypatch.setenv(LINE_SECONDS_ENV, "0.5")
+    daemon.fake.config.latency_seconds = 0.5  # slow enough to be seen fetching
+    try:
+        handle = submit_intraday_sync(
+            ["AAPL", "MSFT"],
+            interval="30m",
+            start="2026-11-20",
+            end="2026-11-25",
+            delay=0.5,
+            instance=daemon.instance,
+        )
+        queued = handle.progress()
+        assert (queued.partitions_total, queued.partitions_done) == (8, 0)
+        assert queued.requests_per_second == 2.0 and not queued.finished
+        assert handle.run_id is not None
+        followed = CliRunner().invoke(main, ["run", handle.run_id, "--follow", "--tail", "0"])
+    finally:
+        daemon.fake.config.latency_seconds = 0.0
+    assert followed.exit_code == 0, followed.output
+    lines = followed.output.splitlines()
+    counts = [
+        (int(m[1]), int(m[2]))
+        for m in (re.match(r"  live: (\d+)/(\d+) partitions", line) for line in lines)
+        if m
+    ]
+    assert counts and counts[-1] == (8, 8) and all(total == 8 for _, total in counts)
+    assert counts[0][0] < 8, followed.output  # seen before the run had fetched everything
+    assert lines.index(f"run {handle.run_id} (intraday_prices_job)") > len(counts)
+    assert "status:     succeeded" in followed.output
+    after = handle.progress()
+    assert after.finished and (after.partitions_done, after.symbols_done) == (8, 2)
+    assert after.rows == daemon.wait(handle).rows > 0

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import shutil
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from stock_pipeline.defs.assets.outcomes import finish_batch
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.concurrency import FETCH_RETRY_POLICY, YAHOO_POOL
 from stock_pipeline.defs.resources import WarehouseResource
-from stock_pipeline.domain.bars import empty_intraday
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.settings import PROJECT_DIR
-from stock_pipeline.warehouse.tables import INTRADAY_PRICES
-from stock_pipeline.yahoo.batch import BatchResult, PartitionOutcome
-from stock_pipeline_tests.support.frames import bars
 from stock_pipeline_tests.support.pipeline import Pipeline
 from stock_pipeline_tests.support.processes import sync_range
 
@@ -40,59 +33,6 @@ def test_fetching_steps_share_the_yahoo_pool_and_retry_with_backoff_and_jitter(
     assert policy == FETCH_RETRY_POLICY
     assert policy is not None and policy.max_retries == 3
     assert policy.backoff == dg.Backoff.EXPONENTIAL and policy.jitter == dg.Jitter.PLUS_MINUS
-
-
-def failed_batch(reasons: dict[str, str], stored: str | None = None) -> BatchResult:
-    """Failed partitions with their reasons, and optionally one stored (day, symbol)."""
-    outcomes = {key: PartitionOutcome(key, error=reason) for key, reason in reasons.items()}
-    frame = empty_intraday()
-    if stored is not None:
-        day, symbol = stored.split("|")
-        outcomes[stored] = PartitionOutcome(stored, rows=78)
-        frame = bars(symbol, date.fromisoformat(day))
-    return BatchResult(frame=frame, outcomes=outcomes)
-
-
-class StepContext:
-    """The part of an asset's context that ``finish_batch`` uses when a batch failed."""
-
-    asset_key = intraday_prices.key
-
-    def __init__(self) -> None:
-        self.log = logging.getLogger("test_concurrency")
-        self.events: list[dg.AssetMaterialization] = []
-
-    def log_event(self, event: dg.AssetMaterialization) -> None:
-        self.events.append(event)
-
-
-def retry_allowed(batch: BatchResult, duckdb_file: Path) -> bool:
-    context = StepContext()
-    with pytest.raises(dg.Failure) as raised:
-        finish_batch(
-            context,  # type: ignore[arg-type]
-            batch,
-            INTRADAY_PRICES,
-            WarehouseResource(path=str(duckdb_file)),
-            extra={},
-            tags={},
-        )
-    assert len(context.events) == len(batch.succeeded)
-    return raised.value.allow_retries
-
-
-def test_a_step_is_retried_only_when_nothing_was_stored_and_every_failure_is_transient(
-    duckdb_file: Path,
-) -> None:
-    outage = {
-        "2026-11-25|AAPL": "YahooServerError: AAPL: Yahoo server error 503; retry later",
-        "2026-11-25|MSFT": "RateLimitedError: MSFT: Yahoo answered 429",
-    }
-    assert retry_allowed(failed_batch(outage), duckdb_file)
-    unknown = {**outage, "2026-11-25|ZZZZ": "SymbolNotFoundError: ZZZZ: unknown"}
-    assert not retry_allowed(failed_batch(unknown), duckdb_file)
-    partial = failed_batch(outage, stored="2026-11-25|NVDA")
-    assert not retry_allowed(partial, duckdb_file)  # the sensor re-fetches only the rest
 
 
 def test_a_full_yahoo_pool_holds_the_fetching_step_until_a_slot_frees(pipeline: Pipeline) -> None:

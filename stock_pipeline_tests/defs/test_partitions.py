@@ -1,11 +1,25 @@
-"""The partitions follow the clock: a process started a week ago sees this week's sessions."""
+"""The partitions follow the clock: a process started a week ago sees this week's sessions.
+
+Intraday: NYSE sessions from the window start, no holidays; history: years since 1980; both
+crossed with the registered symbols.
+"""
 
 import os
 from datetime import UTC, date, datetime
 
+import dagster as dg
+import pytest
+
 from stock_pipeline import settings
-from stock_pipeline.defs.partitions import trading_days, trading_days_partitions
+from stock_pipeline.defs.partitions import (
+    history_partitions,
+    history_years,
+    intraday_partitions,
+    trading_days,
+    trading_days_partitions,
+)
 from stock_pipeline.domain.partition_keys import intraday_window_start
+from stock_pipeline.domain.trading_calendar import sessions_between
 from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW
 
 
@@ -26,3 +40,53 @@ def test_a_window_built_a_week_ago_sees_the_sessions_since_and_no_holiday() -> N
     assert keys[-3:] == ["2026-11-30", "2026-12-01", "2026-12-02"]  # today's session included
     assert "2026-11-26" not in keys  # Thanksgiving
     assert "2026-11-28" not in keys  # a Saturday
+
+
+WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0)
+THANKSGIVING = "2026-11-26"
+
+
+def test_the_window_starts_seven_months_back_on_the_first_and_ends_today() -> None:
+    keys = trading_days.get_partition_keys(current_time=WEDNESDAY_NOON)
+    start = intraday_window_start(DEFAULT_TEST_NOW.date())  # the suite's pinned clock
+    assert keys[0] == start.isoformat() == "2026-04-01"
+    assert keys[-1] == "2026-11-25"  # today's session is a partition while it trades
+    assert keys == [d.isoformat() for d in sessions_between(start, date(2026, 11, 25))]
+
+
+def test_holidays_and_weekends_are_no_partition() -> None:
+    keys = trading_days_partitions(date(2026, 11, 2)).get_partition_keys(
+        current_time=datetime(2026, 11, 30, 10, 0)
+    )
+    assert THANKSGIVING not in keys
+    assert "2026-11-28" not in keys and "2026-11-29" not in keys
+    assert keys[-4:] == ["2026-11-24", "2026-11-25", "2026-11-27", "2026-11-30"]
+    assert len(keys) == 20
+
+
+def test_history_is_one_partition_per_year_since_1980() -> None:
+    keys = history_years.get_partition_keys(current_time=WEDNESDAY_NOON)
+    assert (keys[0], keys[-1], len(keys)) == ("1980", "2026", 47)
+
+
+def test_price_partitions_cross_the_registered_symbols(instance: dg.DagsterInstance) -> None:
+    instance.add_dynamic_partitions("symbols", ["AAPL", "KO"])
+    intraday = intraday_partitions.get_partition_keys(
+        current_time=WEDNESDAY_NOON, dynamic_partitions_store=instance
+    )
+    assert "2026-11-25|AAPL" in intraday and "2026-11-25|KO" in intraday
+    assert f"{THANKSGIVING}|AAPL" not in intraday
+    assert len(intraday) == 2 * len(trading_days.get_partition_keys(current_time=WEDNESDAY_NOON))
+    history = history_partitions.get_partition_keys(
+        current_time=WEDNESDAY_NOON, dynamic_partitions_store=instance
+    )
+    assert {"1980|AAPL", "2026|KO"} <= set(history) and len(history) == 2 * 47
+
+
+@pytest.mark.parametrize("key", ["2026-11-26|AAPL", "2026-11-28|AAPL", "2025-01-02|AAPL"])
+def test_keys_outside_the_sessions_are_not_valid(instance: dg.DagsterInstance, key: str) -> None:
+    instance.add_dynamic_partitions("symbols", ["AAPL"])
+    keys = intraday_partitions.get_partition_keys(
+        current_time=WEDNESDAY_NOON, dynamic_partitions_store=instance
+    )
+    assert key not in keys

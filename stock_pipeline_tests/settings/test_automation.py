@@ -30,3 +30,16 @@ def test_the_symbol_file_reads_comments_case_and_duplicates(tmp_path: Path) -> N
     assert read_symbol_file(listing) == ["AAPL", "MSFT", "BRK-B"]
     with pytest.raises(FileNotFoundError, match="STOCK_PIPELINE_SYMBOLS_FILE"):
         read_symbol_file(tmp_path / "absent.txt")
+
+
+def test_the_threshold_is_configurable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stock_pipeline.settings import automation as automation_settings
+
+    assert automation_settings.quarantine_after() == 3
+    monkeypatch.setenv("STOCK_PIPELINE_QUARANTINE_AFTER", "5")
+    assert automation_settings.quarantine_after() == 5
+    monkeypatch.setenv("STOCK_PIPELINE_QUARANTINE_AFTER", "0")
+    with pytest.raises(ValueError, match="at least 1"):
+        automation_settings.quarantine_after()

@@ -30,6 +30,7 @@ from stock_pipeline import settings
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.bars import INTRADAY_COLUMNS, empty_intraday
 from stock_pipeline.domain.partition_keys import KEY_SEPARATOR, SymbolDay, parse_intraday_keys
+from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.run_keys import BACKFILL_TAG
 from stock_pipeline.domain.shared_windows import shared_window_days
 from stock_pipeline.domain.trading_calendar import expected_bar_count
@@ -105,11 +106,14 @@ def fetch_intraday_for_run(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    progress: ProgressTracker | None = None,
 ) -> BatchResult:
     """The run's partitions: fetched, or stored earlier by a run of the same backfill."""
     scope = backfill_scope(context)
     if scope is None:
-        return fetch_intraday(client, partitions, interval, max_workers=max_workers)
+        return fetch_intraday(
+            client, partitions, interval, max_workers=max_workers, progress=progress
+        )
     folder = backfill_files_dir()
     pruned = prune_backfill_files(context.instance, folder)
     if pruned:
@@ -123,10 +127,14 @@ def fetch_intraday_for_run(
         )
     except WarehouseLockTimeout as exc:
         context.log.warning(f"{exc}; fetching this run's partitions without sharing")
-        return fetch_intraday(client, partitions, interval, max_workers=max_workers)
+        return fetch_intraday(
+            client, partitions, interval, max_workers=max_workers, progress=progress
+        )
     with turn:
         manifest = folder / f"{scope.backfill_id}-{interval}.json"
-        return _fetch_shared(scope, manifest, client, warehouse, partitions, interval, max_workers)
+        return _fetch_shared(
+            scope, manifest, client, warehouse, partitions, interval, max_workers, progress
+        )
 
 
 def _fetch_shared(
@@ -137,10 +145,13 @@ def _fetch_shared(
     partitions: Sequence[SymbolDay],
     interval: str,
     max_workers: int,
+    progress: ProgressTracker | None = None,
 ) -> BatchResult:
     now = settings.now()
     listed = read_manifest(manifest)
     reused = stored_batch(warehouse, [p for p in partitions if p.key in listed], interval)
+    if progress is not None and reused.outcomes:
+        progress.window({k: o.rows for k, o in reused.outcomes.items()}, {}, 0, windows=0)
     to_fetch = [p for p in partitions if p.key not in reused.outcomes]
     if not to_fetch:
         return reused
@@ -154,6 +165,7 @@ def _fetch_shared(
         interval,
         max_workers=max_workers,
         now=now,
+        progress=progress,
     )
     mine, others = split_batch(fetched, {p.key for p in partitions})
     final = sorted(k for k, o in others.outcomes.items() if o.error is None and o.final)

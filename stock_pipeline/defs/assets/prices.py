@@ -19,7 +19,9 @@ from stock_pipeline.domain.intervals import (
     normalize_intraday_interval,
 )
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
+from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.run_keys import INTERVAL_TAG, SOURCE_TAG
+from stock_pipeline.services.run_progress import run_tracker
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import fetch_history
 
@@ -58,6 +60,21 @@ def _checked(normalize: Callable[[str], str], value: str) -> str:
         raise dg.Failure(str(exc), allow_retries=False) from exc
 
 
+def _progress(
+    context: dg.AssetExecutionContext, interval: str, yahoo: YahooFinanceResource
+) -> ProgressTracker | None:
+    """The run's live progress, published to a file (``services.run_progress``): readers
+    follow the run without a Dagster event per partition."""
+    return run_tracker(
+        context.run.run_id,
+        context.partition_keys,
+        context.asset_key.to_user_string(),
+        interval,
+        yahoo.requests_per_second,
+        on_error=context.log.warning,
+    )
+
+
 @dg.asset(partitions_def=intraday_partitions, **PRICE_ASSET_OPTIONS)
 def intraday_prices(
     context: dg.AssetExecutionContext,
@@ -73,9 +90,18 @@ def intraday_prices(
     """
     interval = _checked(normalize_intraday_interval, config.interval)
     partitions = parse_intraday_keys(context.partition_keys)
+    progress = _progress(context, interval, yahoo)
     result = fetch_intraday_for_run(
-        context, yahoo.client(), warehouse, partitions, interval, max_workers=yahoo.max_workers
+        context,
+        yahoo.client(),
+        warehouse,
+        partitions,
+        interval,
+        max_workers=yahoo.max_workers,
+        progress=progress,
     )
+    if progress is not None:
+        progress.finish_fetch()
     return finish_batch(
         context,
         result,
@@ -100,7 +126,12 @@ def daily_prices(
     """
     interval = _checked(normalize_history_interval, config.interval)
     partitions = parse_history_keys(context.partition_keys)
-    result = fetch_history(yahoo.client(), partitions, interval, max_workers=yahoo.max_workers)
+    progress = _progress(context, interval, yahoo)
+    result = fetch_history(
+        yahoo.client(), partitions, interval, max_workers=yahoo.max_workers, progress=progress
+    )
+    if progress is not None:
+        progress.finish_fetch()
     return finish_batch(
         context,
         result,

@@ -3,11 +3,14 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
+from stock_pipeline.domain.run_keys import INTRADAY_OP, PARTITION_TAG, price_run_config
 from stock_pipeline.domain.trading_calendar import expected_bar_count, sessions_between
-from stock_pipeline_tests.support.pipeline import Pipeline, failure_metadata
+from stock_pipeline_tests.support.pipeline import ASSETS, Pipeline, failure_metadata
 
 # The suite's clock: 2026-11-25 16:30 New York, after the close.
 LAST = date(2026, 11, 25)
+
+
 TWENTY_DAYS = sessions_between(date(2026, 10, 29), LAST)
 
 
@@ -116,28 +119,15 @@ def test_daily_history_keeps_raw_prices_splits_and_dividends(pipeline: Pipeline)
     assert pipeline.price_requests() == 1
 
 
-def test_current_prices_for_many_symbols_take_one_request(pipeline: Pipeline) -> None:
-    symbols = [f"S{i:03d}" for i in range(120)]
-    pipeline.register(symbols)
-    assert pipeline.materialize("current_prices").success
-    assert pipeline.fake.requests["quote"] == 1
-    prices = pipeline.query("SELECT symbol, price FROM current_prices")
-    assert len(prices) == 120 and (prices["price"] > 0).all()
-
-
-def test_stocks_profile(pipeline: Pipeline) -> None:
-    pipeline.register(["AAPL", "MSFT"])
-    assert pipeline.materialize("stocks", "AAPL").success
-    row = pipeline.query("SELECT * FROM stocks")
-    assert list(row["symbol"]) == ["AAPL"]
-    assert row["long_name"][0] and row["sector"][0] and row["exchange"][0]
-
-
-def test_one_unknown_profile_does_not_lose_the_others(pipeline: Pipeline) -> None:
-    pipeline.register(["AAPL", "ZZGONE", "MSFT"])
-    result = pipeline.materialize("stocks", "AAPL", "MSFT")
-    assert not result.success
-    assert pipeline.materialized("stocks") == {"AAPL", "MSFT"}
-    failed = failure_metadata(result)["failed_partitions"]
-    assert list(failed) == ["ZZGONE"] and "SymbolNotFoundError" in failed["ZZGONE"]
-    assert set(pipeline.query("SELECT symbol FROM stocks")["symbol"]) == {"AAPL", "MSFT"}
+def test_the_run_config_builder_chooses_the_interval_stored(pipeline: Pipeline) -> None:
+    pipeline.register(["AAPL"])
+    result = dg.materialize(
+        [ASSETS[INTRADAY_OP]],
+        instance=pipeline.instance,
+        resources=pipeline.resources(),
+        tags={PARTITION_TAG: "2026-11-24|AAPL"},
+        run_config=price_run_config(INTRADAY_OP, "15m"),
+    )
+    assert result.success
+    stored = pipeline.query("SELECT interval, count(*) AS n FROM intraday_prices GROUP BY 1")
+    assert stored.to_dict("records") == [{"interval": "15m", "n": 26}]

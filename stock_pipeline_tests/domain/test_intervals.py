@@ -1,13 +1,14 @@
+"""Intraday and history intervals: one stored spelling, Yahoo's lookbacks, clear refusals."""
+
 import pytest
 
-from stock_pipeline.domain.errors import InvalidIntervalError, InvalidSymbolError
+from stock_pipeline.domain.errors import InvalidIntervalError
 from stock_pipeline.domain.intervals import (
     intraday_spec,
     normalize_history_interval,
     normalize_intraday_interval,
     normalize_period,
 )
-from stock_pipeline.domain.symbols import normalize_symbol, parse_symbols
 
 
 def test_one_hour_has_one_stored_spelling() -> None:
@@ -35,29 +36,3 @@ def test_history_interval_and_period() -> None:
         normalize_history_interval("5m")
     with pytest.raises(InvalidIntervalError, match="--start-date"):
         normalize_period("3y")
-
-
-@pytest.mark.parametrize("good", ["aapl", "BRK-B", "BF.B", "^GSPC", "EURUSD=X", "0700.HK"])
-def test_yahoo_symbols_are_accepted(good: str) -> None:
-    assert normalize_symbol(good) == good.upper()
-
-
-@pytest.mark.parametrize(
-    ("bad", "reason"),
-    [
-        ("AAPL;DROP TABLE", "characters"),
-        ("A" * 13, "at most 12"),
-        ("  ", "empty"),
-        ("$TSLA", "characters"),
-        ("A'B", "characters"),
-    ],
-)
-def test_bad_symbols_are_refused_before_sql(bad: str, reason: str) -> None:
-    with pytest.raises(InvalidSymbolError, match=reason):
-        normalize_symbol(bad)
-
-
-def test_parse_symbols_dedupes_in_order() -> None:
-    assert parse_symbols("msft, aapl,MSFT,,") == ["MSFT", "AAPL"]
-    with pytest.raises(InvalidSymbolError, match="no symbols"):
-        parse_symbols(" , ")

@@ -1,0 +1,182 @@
+"""Sync planning: symbols and days checked, complete partitions skipped, few runs, then run."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from stock_pipeline.definitions import defs
+from stock_pipeline.defs.resources import WarehouseResource
+from stock_pipeline.domain.errors import (
+    InvalidDateRangeError,
+    InvalidSymbolError,
+    LookbackExceededError,
+)
+from stock_pipeline.domain.partition_keys import intraday_key
+from stock_pipeline.domain.run_keys import DAILY_OP, INTRADAY_OP, price_run_config
+from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW
+from stock_pipeline.services.sync import (
+    execute_plan,
+    history_years,
+    intraday_days,
+    plan_history,
+    plan_intraday,
+    resolve_symbols,
+    slice_runs,
+)
+from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
+from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.pipeline import Pipeline
+
+NOW = DEFAULT_TEST_NOW  # Wednesday 2026-11-25, 16:30 New York: after the close
+MON, TUE, WED = date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)
+
+
+@pytest.fixture
+def registered(instance: dg.DagsterInstance) -> dg.DagsterInstance:
+    instance.add_dynamic_partitions("symbols", ["MSFT", "AAPL", "KO"])
+    return instance
+
+
+def test_symbols_come_in_registration_order_and_must_be_registered(
+    registered: dg.DagsterInstance, instance: dg.DagsterInstance
+) -> None:
+    order = ["MSFT", "AAPL", "KO"]
+    assert resolve_symbols(registered, None) == (order, order)
+    assert resolve_symbols(registered, ["KO", "MSFT"]) == (["MSFT", "KO"], order)
+    with pytest.raises(InvalidSymbolError, match="symbols add IBM,NVDA"):
+        resolve_symbols(registered, ["IBM", "AAPL", "NVDA"])
+
+
+def test_without_registered_symbols_the_message_says_how_to_add_some() -> None:
+    with dg.instance_for_test() as empty, pytest.raises(InvalidSymbolError, match="symbols add"):
+        resolve_symbols(empty, None)
+
+
+def test_intraday_days_default_to_the_latest_session_and_skip_holidays() -> None:
+    assert intraday_days(None, None, "5m", NOW) == [WED]
+    assert intraday_days(MON, None, "5m", NOW) == [MON, TUE, WED]
+    assert intraday_days(date(2026, 11, 20), date(2026, 11, 30), "5m", NOW) == [
+        date(2026, 11, 20),
+        MON,
+        TUE,
+        WED,
+    ]  # the end is clipped to today
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "interval", "error", "says"),
+    [
+        (WED, MON, "5m", InvalidDateRangeError, "is after end date"),
+        (date(2026, 11, 27), date(2026, 11, 30), "5m", InvalidDateRangeError, "in the future"),
+        (date(2026, 11, 21), date(2026, 11, 22), "5m", InvalidDateRangeError, "weekend or holiday"),
+        (date(2026, 3, 2), None, "60m", InvalidDateRangeError, "use sync-historical"),
+        (date(2026, 10, 1), None, "1m", LookbackExceededError, "1m"),
+    ],
+)
+def test_impossible_intraday_days_are_refused(
+    start: date, end: date | None, interval: str, error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error, match=says):
+        intraday_days(start, end, interval, NOW)
+
+
+def test_history_years_from_a_period_or_dates() -> None:
+    assert history_years("2y", None, None, WED) == [2024, 2025, 2026]
+    assert history_years("max", None, None, WED)[0] == 1980
+    assert history_years(None, date(1970, 1, 1), date(1981, 6, 1), WED) == [1980, 1981]
+    with pytest.raises(InvalidDateRangeError, match="not both"):
+        history_years("1y", MON, None, WED)
+    with pytest.raises(InvalidDateRangeError, match="both --start-date and --end-date"):
+        history_years(None, MON, None, WED)
+
+
+def test_a_batch_size_bounds_the_symbols_per_run() -> None:
+    cells = [(s, d) for s in ["MSFT", "AAPL", "KO"] for d in [MON, TUE, WED]]
+    (whole,) = slice_runs(cells, ["MSFT", "AAPL", "KO"], [MON, TUE, WED], intraday_key)
+    assert (whole.first_key, whole.last_key, len(whole.keys)) == (
+        "2026-11-23|MSFT",
+        "2026-11-25|KO",
+        9,
+    )
+    small = slice_runs(cells, ["MSFT", "AAPL", "KO"], [MON, TUE, WED], intraday_key, 2)
+    assert [(run.first_key, run.last_key, len(run.keys)) for run in small] == [
+        ("2026-11-23|MSFT", "2026-11-25|AAPL", 6),
+        ("2026-11-23|KO", "2026-11-25|KO", 3),
+    ]
+    assert sorted(k for run in small for k in run.keys) == sorted(whole.keys)
+
+
+def store_final(database: Path, symbol: str, day: date) -> None:
+    fetched = {"fetched_at": datetime(day.year, day.month, day.day, 23, 0, tzinfo=UTC)}
+    WarehouseResource(path=str(database)).write(INTRADAY_PRICES, bars(symbol, day), fetched)
+
+
+def test_complete_partitions_are_skipped_unless_forced(
+    registered: dg.DagsterInstance, duckdb_file: Path
+) -> None:
+    store_final(duckdb_file, "AAPL", TUE)
+    plan = plan_intraday(registered, duckdb_file, None, "5m", [TUE, WED], force=False)
+    assert plan.skipped == ["2026-11-24|AAPL"]
+    assert set(plan.todo) == {
+        f"{d}|{s}" for s in ["MSFT", "AAPL", "KO"] for d in ["2026-11-24", "2026-11-25"]
+    } - {"2026-11-24|AAPL"}
+    assert sorted(k for run in plan.runs for k in run.keys) == sorted(plan.todo)
+    assert plan.expected_bars == 5 * 78
+    assert plan.run_config == price_run_config(INTRADAY_OP, "5m")
+    assert plan.describe()[0] == (
+        "intraday_prices at 5m: 5 partition(s) to fetch for 3 symbol(s), "
+        "1 already complete (skipped)"
+    )
+    forced = plan_intraday(registered, duckdb_file, ["AAPL"], "1h", [TUE], force=True)
+    assert (forced.interval, forced.todo, forced.skipped) == ("60m", ["2026-11-24|AAPL"], [])
+
+
+def test_past_history_years_stored_are_skipped_the_current_one_never(
+    registered: dg.DagsterInstance, duckdb_file: Path
+) -> None:
+    warehouse = WarehouseResource(path=str(duckdb_file))
+    for day in (date(2025, 6, 2), date(2026, 6, 1)):
+        frame = pd.DataFrame(
+            {
+                "symbol": ["KO"],
+                "interval": ["1d"],
+                "date": [day],
+                "year": [day.year],
+                "open": [1.0],
+                "high": [1.0],
+                "low": [1.0],
+                "close": [1.0],
+                "adj_close": [1.0],
+                "volume": [1],
+                "dividends": [0.0],
+                "stock_splits": [0.0],
+            }
+        )
+        warehouse.write(DAILY_PRICES, frame, {"fetched_at": NOW})
+    plan = plan_history(registered, duckdb_file, ["KO"], "1d", [2025, 2026], False, today=WED)
+    assert (plan.skipped, plan.todo) == (["2025|KO"], ["2026|KO"])
+    assert plan.run_config == price_run_config(DAILY_OP, "1d")
+    assert plan.price_requests == 1
+
+
+def test_a_plan_runs_through_dagster_and_then_has_nothing_left(pipeline: Pipeline) -> None:
+    pipeline.register(["AAPL"])
+    plan = plan_intraday(pipeline.instance, pipeline.database, None, "5m", [TUE], force=False)
+    seen: list[str] = []
+    (report,) = execute_plan(
+        pipeline.instance,
+        plan,
+        defs,
+        yahoo={"requests_per_second": 0, "backoff_seconds": 0.01},
+        on_run=lambda run, rep: seen.append(run.first_key),
+    )
+    assert report.succeeded and report.rows == 78 and seen == ["2026-11-24|AAPL"]
+    run = pipeline.instance.get_run_by_id(report.run_id)
+    assert run is not None
+    assert run.tags["stock_pipeline/origin"] == "cli"
+    assert run.tags["stock_pipeline/interval"] == "5m"
+    again = plan_intraday(pipeline.instance, pipeline.database, None, "5m", [TUE], force=False)
+    assert (again.todo, again.runs, again.skipped) == ([], [], ["2026-11-24|AAPL"])
