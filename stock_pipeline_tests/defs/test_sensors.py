@@ -45,7 +45,7 @@ def evaluate(
         instance=instance,
         cursor=cursor,
         repository_def=defs.get_repository_def(),
-        resources={"warehouse": WarehouseResource()},  # $STOCK_PIPELINE_DUCKDB: the test's
+        resources={"warehouse": WarehouseResource()},  # $STOCK_PIPELINE_WAREHOUSE: the test's
     )
     return sensor.evaluate_tick(context)
 
