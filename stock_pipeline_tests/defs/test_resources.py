@@ -46,5 +46,8 @@ def test_the_warehouse_defaults_to_the_configured_lake_and_reads_what_it_wrote(
 
 
 def test_an_explicit_warehouse_path(tmp_path: Path) -> None:
-    warehouse = WarehouseResource(path=str(tmp_path / "other.duckdb"))
-    assert warehouse.database == tmp_path / "other.duckdb"
+    warehouse = WarehouseResource(path=str(tmp_path / "other"))
+    assert warehouse.database.catalog == f"sqlite:{tmp_path / 'other' / 'catalog.sqlite'}"
+    shared = WarehouseResource(path="postgres:dbname=lake host=db", data_path="s3://b/lake")
+    assert shared.database.catalog == "postgres:dbname=lake host=db"
+    assert shared.database.data_path == "s3://b/lake/"
