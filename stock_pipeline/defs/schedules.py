@@ -136,6 +136,19 @@ def market_open_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResul
     )
 
 
+def _after_close(
+    context: dg.ScheduleEvaluationContext, instant: datetime
+) -> tuple[TickDecision, tuple[list[str], list[str]]] | dg.SkipReason:
+    """The session closing at ``instant`` and the symbols to refresh, or why nothing runs."""
+    decision = decide_close(instant)
+    if decision.skip_reason:
+        return dg.SkipReason(decision.skip_reason)
+    symbols = active_or_skip(context.instance)
+    if isinstance(symbols, dg.SkipReason):
+        return symbols
+    return decision, symbols
+
+
 @dg.schedule(
     name="market_close_schedule",
     cron_schedule=CLOSE_CRONS,
@@ -149,13 +162,10 @@ def market_open_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResul
 )
 def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
     instant = tick_instant(context)
-    decision = decide_close(instant)
-    if decision.skip_reason:
-        return dg.SkipReason(decision.skip_reason)
-    symbols = active_or_skip(context.instance)
-    if isinstance(symbols, dg.SkipReason):
-        return symbols
-    order, active = symbols
+    found = _after_close(context, instant)
+    if isinstance(found, dg.SkipReason):
+        return found
+    decision, (order, active) = found
     year = decision.day.year
     runs = slice_runs([(s, year) for s in active], order, [year], history_key)
     return [
@@ -183,12 +193,9 @@ def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResu
 )
 def corporate_actions_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
     instant = tick_instant(context)
-    decision = decide_close(instant - ACTIONS_DELAY)
-    if decision.skip_reason:
-        return dg.SkipReason(decision.skip_reason)
-    symbols = active_or_skip(context.instance)
-    if isinstance(symbols, dg.SkipReason):
-        return symbols
+    found = _after_close(context, instant - ACTIONS_DELAY)
+    if isinstance(found, dg.SkipReason):
+        return found
     return [
         dg.RunRequest(
             run_key=f"corporate_actions_schedule:{instant.isoformat()}",
