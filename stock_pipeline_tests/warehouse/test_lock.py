@@ -37,6 +37,7 @@ def database(duckdb_file: Path) -> Path:
     return duckdb_file
 
 
+@pytest.mark.integration  # another process holds the warehouse
 def test_a_second_process_waits_for_the_writer_instead_of_failing(database: Path) -> None:
     child = holding(database, read_only=False)
     try:
@@ -53,6 +54,7 @@ def test_a_second_process_waits_for_the_writer_instead_of_failing(database: Path
     assert child.exitcode == 0
 
 
+@pytest.mark.integration  # another process holds the warehouse
 def test_readers_share_the_warehouse(database: Path) -> None:
     child = holding(database, read_only=True)
     try:
@@ -64,6 +66,7 @@ def test_readers_share_the_warehouse(database: Path) -> None:
         child.join(timeout=30)
 
 
+@pytest.mark.integration  # another process holds the warehouse
 def test_waiting_gives_up_with_a_clear_error(
     database: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -84,6 +87,7 @@ def test_waiting_gives_up_with_a_clear_error(
     assert f"pid {child.pid} (" in notice and "giving up in 0 s" in notice
 
 
+@pytest.mark.integration  # another process holds the warehouse
 def test_a_stop_request_ends_the_wait_at_once(database: Path) -> None:
     child = holding(database, read_only=False)
     timer = threading.Timer(0.3, stopping.request_stop, args=("SIGTERM received",))
