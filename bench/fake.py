@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from bench import NOW
 from bench.harness import environment
 from stock_pipeline.fake_yahoo import FakeYahoo, FakeYahooConfig
+from stock_pipeline.yahoo.session import chart_kind
 
 ONE_OFF = ("cookie", "crumb", "consent", "timezone")
 
@@ -26,15 +27,16 @@ def fake_yahoo(
 
 
 def request_counts(fake: FakeYahoo) -> Counter[str]:
-    """Requests the fake answered, by kind; chart requests split into price requests
-    (``chart``) and yfinance's one-off timezone probes (``timezone``); ``429`` counts the
-    Too Many Requests answers among them."""
+    """Requests the fake answered, by kind; chart requests split as the pipeline meters
+    them (``chart_kind``): price requests (``chart``), yfinance's one-off timezone probes
+    (``timezone``) and corporate-actions refreshes (``actions``); ``429`` counts the Too
+    Many Requests answers among them."""
     counts: Counter[str] = Counter()
     for record in fake.log:
         kind = record.kind
         query = record.query
-        if kind == "chart" and query.get("range") == "1d" and query.get("interval") == "1d":
-            kind = "timezone"
+        if kind == "chart":
+            kind = chart_kind(query)
         counts[kind] += 1
         if record.status == 429:
             counts["429"] += 1

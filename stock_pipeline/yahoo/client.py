@@ -40,7 +40,7 @@ from stock_pipeline.domain.intervals import (
 )
 from stock_pipeline.domain.planning import FetchWindow, check_lookback, window_bounds
 from stock_pipeline.yahoo.errors import classify
-from stock_pipeline.yahoo.session import RequestMeter, YahooSession
+from stock_pipeline.yahoo.session import ACTIONS_QUERY, RequestMeter, YahooSession
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,7 +48,7 @@ T = TypeVar("T")
 QUOTE_URL = "https://query1.finance.yahoo.com/v7/finance/quote"
 CHART_URL = "https://query2.finance.yahoo.com/v8/finance/chart/{symbol}"
 # Every event since listing in one small answer: monthly bars, all splits and dividends.
-ACTIONS_PARAMS = {"range": "max", "interval": "1mo", "events": "div,splits"}
+ACTIONS_PARAMS = {**ACTIONS_QUERY, "events": "div,splits"}  # metered as "actions"
 QUOTE_BATCH = 250  # symbols per v7 quote request
 PRIME_MIN_SYMBOLS = 2  # below this a quote request saves no timezone request
 _INFO_FIELDS = (

@@ -25,7 +25,7 @@ from stock_pipeline.domain.errors import (
 )
 from stock_pipeline.yahoo.circuit import RateLimitedResponse
 
-_DATA_KINDS = ("chart", "timezone", "quote", "quote_summary")
+_DATA_KINDS = ("chart", "actions", "timezone", "quote", "quote_summary")
 
 
 def classify(

@@ -30,11 +30,28 @@ from stock_pipeline.yahoo.circuit import RATE_LIMITED, HostCircuit, RateLimitedR
 YAHOO_COOKIE_DOMAIN = ".yahoo.com"
 
 
+# The chart query of a corporate-actions refresh (``YahooClient.corporate_actions``):
+# every event of a symbol, on monthly bars no price fetch asks for.
+ACTIONS_QUERY = {"range": "max", "interval": "1mo"}
+
+
+def chart_kind(query: Any) -> str:
+    """What a chart request is for, from its query: ``timezone`` (yfinance's probe,
+    ``range=1d&interval=1d``, made once per symbol and cached on disk), ``actions`` (a
+    corporate-actions refresh, ``ACTIONS_QUERY``) or ``chart`` (price bars)."""
+    found = dict(query or {})
+    if found.get("range") == "1d" and found.get("interval") == "1d":
+        return "timezone"
+    if all(found.get(k) == v for k, v in ACTIONS_QUERY.items()):
+        return "actions"
+    return "chart"
+
+
 def request_kind(url: str, params: Any = None) -> str:
     """What a Yahoo request is for, from its URL: the unit requests are counted in.
 
-    yfinance's timezone probe (a chart request for ``range=1d&interval=1d``, made once per
-    symbol and cached on disk) is counted apart from the chart requests that fetch bars.
+    Chart requests are told apart by ``chart_kind``: only ``chart`` fetches price bars;
+    yfinance's timezone probe and the corporate-actions refresh are counted apart.
     """
     parts = urlsplit(url)
     host, path = parts.hostname or "", parts.path
@@ -45,10 +62,7 @@ def request_kind(url: str, params: Any = None) -> str:
     if "consent" in host or path in ("/consent", "/copyConsent", "/v2/collectConsent"):
         return "consent"
     if "/finance/chart/" in path:
-        query = dict(params or {})
-        if query.get("range") == "1d" and query.get("interval") == "1d":
-            return "timezone"
-        return "chart"
+        return chart_kind(params)
     if "/finance/quoteSummary/" in path:
         return "quote_summary"
     if "/finance/quote" in path:
@@ -69,7 +83,7 @@ class RequestMeter:
 
     @property
     def price_requests(self) -> int:
-        """Chart requests that fetch bars (the timezone probe is counted apart)."""
+        """Chart requests that fetch bars (timezone probes and actions refreshes apart)."""
         return self.counts["chart"]
 
     def add(self, other: RequestMeter) -> None:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from stock_pipeline.fake_yahoo import SplitEvent
+from stock_pipeline.services.run_report import read_run_report
 from stock_pipeline_tests.support.pipeline import Pipeline
 
 BEFORE = datetime(2026, 6, 12, 21, 0, tzinfo=UTC)  # Friday after the close
@@ -72,9 +73,13 @@ def test_a_daily_sync_knows_every_split_first_at_one_request_per_symbol_and_day(
     pipeline: Pipeline,
 ) -> None:
     pipeline.register(["SPLT", "MSFT"])
-    assert pipeline.materialize("daily_prices", "2025|SPLT", "2025|MSFT").success
+    run = pipeline.materialize("daily_prices", "2025|SPLT", "2025|MSFT")
+    assert run.success
     kinds = [r.query.get("interval") for r in pipeline.fake.log if r.kind == "chart"]
     assert kinds.count("1mo") == 2  # the actions of both symbols, once
+    # Metered apart: the run's price requests are its price fetches, one per symbol.
+    report = read_run_report(pipeline.instance, run.run_id)
+    assert report.price_requests == 2 and report.requests >= 4
     stored = actions(pipeline)
     # The 2025 answer does not list SPLT's 2026 split; the refresh before it did.
     assert stored.query("kind == 'split'")["symbol"].tolist() == ["SPLT"]

@@ -77,6 +77,16 @@ def test_no_rate_means_no_waiting() -> None:
             {"range": "1d", "interval": "1d"},
             "timezone",
         ),
+        (  # a corporate-actions refresh is no price request
+            "https://query2.finance.yahoo.com/v8/finance/chart/AAPL",
+            {"range": "max", "interval": "1mo", "events": "div,splits"},
+            "actions",
+        ),
+        (
+            "https://query2.finance.yahoo.com/v8/finance/chart/AAPL",
+            {"range": "max", "interval": "1d", "events": "div,splits"},
+            "chart",
+        ),
         ("https://query2.finance.yahoo.com/v10/finance/quoteSummary/AAPL", None, "quote_summary"),
         ("https://query1.finance.yahoo.com/v7/finance/quote", None, "quote"),
         ("https://query1.finance.yahoo.com/v1/finance/search", None, "other"),

@@ -80,12 +80,18 @@ class KnownSplits:
 
 
 def splits_first(
-    client: YahooClient, database: str, symbols: list[str], yahoo: YahooFinanceResource
+    client: YahooClient,
+    database: str,
+    symbols: list[str],
+    yahoo: YahooFinanceResource,
+    progress: ProgressTracker | None = None,
 ) -> KnownSplits:
     """Every split of ``symbols`` up to now, refreshed first where a session opened since
     the last check (at most one request per symbol and trading day), so each answer can be
-    stored as traded."""
+    stored as traded. The refresh's requests count in the run's live ``progress``."""
     refresh = ensure_splits_known(client, database, symbols, settings.now(), yahoo.max_workers)
+    if progress is not None:
+        progress.requests(sum(refresh.requests.values()))
     return KnownSplits(known_splits(database, symbols), refresh.requests, refresh.failed)
 
 
@@ -171,8 +177,8 @@ def intraday_prices(
     with permanent_failures(context, FETCH_RETRY_POLICY):
         client = yahoo.client()
         symbols = sorted({p.symbol for p in partitions})
-        splits = splits_first(client, str(warehouse.database), symbols, yahoo)
         progress = _progress(context, interval, yahoo)
+        splits = splits_first(client, str(warehouse.database), symbols, yahoo, progress)
         result = fetch_intraday_for_run(
             context,
             client,
@@ -215,8 +221,9 @@ def daily_prices(
     partitions = _parsed(parse_history_keys, run_partition_keys(context))
     with permanent_failures(context, FETCH_RETRY_POLICY):
         client, database = yahoo.client(), str(warehouse.database)
-        splits = splits_first(client, database, sorted({p.symbol for p in partitions}), yahoo)
         progress = _progress(context, interval, yahoo)
+        symbols = sorted({p.symbol for p in partitions})
+        splits = splits_first(client, database, symbols, yahoo, progress)
         result = fetch_history(
             client,
             partitions,
