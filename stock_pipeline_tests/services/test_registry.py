@@ -10,7 +10,7 @@ from stock_pipeline.services.registry import (
     add_symbols,
     registered_symbols,
     remove_symbols,
-    verify_with_yahoo,
+    screen_with_yahoo,
 )
 from stock_pipeline.yahoo.client import YahooClient
 
@@ -54,11 +54,18 @@ def test_without_a_client_symbols_are_added_unchecked(instance: dg.DagsterInstan
     assert registered_symbols(instance) == ["ZZLOCAL"]
 
 
-def test_verify_names_the_symbols_yahoo_has_no_quote_for(client: YahooClient) -> None:
-    assert verify_with_yahoo(client, ["AAPL", "ZZNOTREAL", "KO", "ZZGONE"]) == [
-        "ZZNOTREAL",
-        "ZZGONE",
-    ]
+def test_screening_names_every_symbol_yahoo_has_no_quote_for(
+    client: YahooClient, fake_yahoo: FakeYahoo
+) -> None:
+    with pytest.raises(SymbolNotFoundError, match="ZZNOTREAL,ZZGONE: Yahoo does not know"):
+        screen_with_yahoo(client, ["AAPL", "ZZNOTREAL", "KO", "ZZGONE"])
+    assert sum(1 for r in fake_yahoo.log if r.kind == "quote") == 1
+
+
+def test_screening_reports_what_yahoo_says_about_known_symbols(client: YahooClient) -> None:
+    found = screen_with_yahoo(client, ["AAPL", "KO"])
+    assert sorted(found) == ["AAPL", "KO"]
+    assert found["AAPL"].symbol == "AAPL"
 
 
 def test_remove_stops_only_registered_symbols(instance: dg.DagsterInstance) -> None:
