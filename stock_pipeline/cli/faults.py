@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from collections.abc import Iterator
 
-from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.domain.errors import StockPipelineError, damaged_warehouse
 
 KEPT = (
     "rows already stored are kept (each partition is written in one transaction); "
@@ -74,11 +75,7 @@ def _duckdb(exc: BaseException) -> str:
             f"or give that user write access; nothing was changed"
         )
     if _has(line, DAMAGED):
-        return (
-            f"the warehouse {path} is damaged or not a DuckDB file ({line}); "
-            f"`stock-pipeline health` checks it. Move it aside and restore a backup, or "
-            f"re-sync into a new file; nothing was changed"
-        )
+        return damaged_warehouse(path, line)
     return f"the warehouse {path} failed: {line}"
 
 
@@ -109,18 +106,29 @@ def _os_error(exc: OSError) -> str:
 
 
 def explain(exc: BaseException) -> str | None:
-    """A one-line message for an expected fault anywhere in ``exc``'s chain, else None."""
-    import sqlite3
+    """A one-line message for an expected fault anywhere in ``exc``'s chain, else None.
 
-    import duckdb
-    import sqlalchemy.exc
-
+    DuckDB, SQLAlchemy and sqlite3 are looked up only if already imported: an error of theirs
+    cannot exist otherwise, and importing them here would make ``--help`` (which ends in
+    click's ``Exit``, a RuntimeError) pay for libraries it never uses.
+    """
+    duckdb = sys.modules.get("duckdb")
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    sqlite3 = sys.modules.get("sqlite3")
+    dbapi_errors: tuple[type[BaseException], ...] = tuple(
+        error
+        for error in (
+            getattr(sqlalchemy_exc, "DBAPIError", None),
+            getattr(sqlite3, "Error", None),
+        )
+        if error is not None
+    )
     for cause in _chain(exc):
         if isinstance(cause, StockPipelineError):
             return str(cause)
-        if isinstance(cause, duckdb.Error):
+        if duckdb is not None and isinstance(cause, duckdb.Error):
             return _duckdb(cause)
-        if isinstance(cause, sqlalchemy.exc.DBAPIError | sqlite3.Error):
+        if dbapi_errors and isinstance(cause, dbapi_errors):
             return _sqlalchemy(cause)
         if isinstance(cause, OSError) and cause.errno is not None:
             return _os_error(cause)
