@@ -14,6 +14,20 @@ class StockPipelineError(Exception):
     no_data: bool = False  # says Yahoo has nothing for the symbol (quarantine counts it)
 
 
+def damaged_warehouse(path: object, detail: str) -> str:
+    """The one message for a warehouse file DuckDB cannot open or read, and what to do.
+
+    Said the same way whether the sync's up-front check, a connection or a later query
+    meets it (``WarehouseUnreadableError`` and the CLI's fault explainer both use it).
+    """
+    return (
+        f"the warehouse {path} is damaged or not a DuckDB file ({detail.rstrip('!. ')}); "
+        f"point STOCK_PIPELINE_DUCKDB at the warehouse (a new path starts an empty one), or "
+        f"move this file aside and restore a backup or re-sync into a new file "
+        f"(`stock-pipeline health` checks a warehouse); nothing was changed"
+    )
+
+
 class InvalidSymbolError(StockPipelineError, ValueError):
     """A symbol that is not in Yahoo's alphabet or is too long."""
 

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from stock_pipeline import settings
-from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.domain.errors import StockPipelineError, damaged_warehouse
 from stock_pipeline.warehouse.lock import (
     LockWait,
     WarehouseLockTimeout,
@@ -219,11 +219,8 @@ class WarehouseUnreadableError(StockPipelineError):
 
 def unreadable(path: Path, exc: Exception) -> WarehouseUnreadableError:
     """The error for a warehouse file DuckDB cannot open or read, and what to do."""
-    return WarehouseUnreadableError(
-        f"cannot open the warehouse {path}: {str(exc).rstrip('!. ')}. Point "
-        f"STOCK_PIPELINE_DUCKDB at a DuckDB file (a new path starts an empty one) or restore "
-        f"it from a backup"
-    )
+    lines = str(exc).strip().splitlines()
+    return WarehouseUnreadableError(damaged_warehouse(path, lines[0] if lines else repr(exc)))
 
 
 class WarehouseLockedError(WarehouseLockTimeout):

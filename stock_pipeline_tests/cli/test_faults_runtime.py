@@ -345,7 +345,9 @@ def test_a_file_that_is_not_duckdb_fails_in_seconds(
     print(f"figure: not a DuckDB file (force={force}): exit {result.exit_code} after {took:.1f} s")
     assert took < PERMANENT_BOUND, f"took {took:.1f} s"
     assert result.exit_code == 2
-    assert result.output.splitlines()[0].startswith(f"error: cannot open the warehouse {bogus}")
+    assert result.output.splitlines()[0].startswith(
+        f"error: the warehouse {bogus} is damaged or not a DuckDB file (IO Error:"
+    )
     assert "is not a valid DuckDB database file" in result.output
     assert bogus.read_text() == "not a database\n"
 
