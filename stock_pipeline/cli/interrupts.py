@@ -63,13 +63,16 @@ def run_stoppable(work: Callable[[], T], grace: float = GRACE_SECONDS) -> T:
     def on_signal(signum: int, _frame: object) -> None:
         name = signal.Signals(signum).name
         received.append(signum)
-        stopping.request_stop(f"{name} received")
         if len(received) == 1:
+            # Said (and flushed) before the stop is requested: once it is, the worker's
+            # waits end at once and their reports must not come before this line.
             click.echo(
                 f"stopping: {name} received; ending the sync within {grace:.0f} s "
                 f"(send it again to end at once)",
                 err=True,
             )
+            sys.stderr.flush()
+        stopping.request_stop(f"{name} received")
 
     stopping.clear()
     previous = {s: signal.signal(s, on_signal) for s in SIGNALS}

@@ -16,6 +16,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from stock_pipeline import settings
+from stock_pipeline.domain import stopping
 from stock_pipeline.domain.adjustments import as_traded
 from stock_pipeline.domain.bars import empty_daily, empty_intraday
 from stock_pipeline.domain.errors import DataValidationError, NoDataError
@@ -24,11 +25,23 @@ from stock_pipeline.domain.intervals import normalize_intraday_interval
 from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
 from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
 from stock_pipeline.domain.progress import ProgressTracker
+from stock_pipeline.domain.stopping import SyncStopped
 from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
 from stock_pipeline.domain.validation import ohlc_violations
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
+
+
+def _log_failure(exc: BaseException, message: str, *args: object) -> None:
+    """Warn about a failed partition, unless a stop (Ctrl-C, SIGTERM) ended it: the CLI has
+    said ``stopping:`` and reports the stop once; a warning per partition would only echo it."""
+    if isinstance(exc, SyncStopped) or stopping.stop_requested():
+        log.debug(message, *args)
+    else:
+        log.warning(message, *args)
+
+
 Splits = Mapping[str, Sequence[tuple[date, float]]]  # per symbol: (ex_date, ratio)
 
 
@@ -101,7 +114,9 @@ def fetch_intraday(
                     frame = as_traded(frame, "session_date", known, hint)
                 return window, frame, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
-                log.warning("%s %s..%s failed: %s", window.symbol, window.first, window.last, exc)
+                _log_failure(
+                    exc, "%s %s..%s failed: %s", window.symbol, window.first, window.last, exc
+                )
                 return window, None, PartitionFailure.from_error(exc), meter.counts
 
     result = BatchResult(frame=empty_intraday())
@@ -213,7 +228,7 @@ def fetch_history(
                     frame = as_traded(frame, "date", splits.get(symbol, ()), hint)
                 return symbol, years, frame, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
-                log.warning("%s history %s..%s failed: %s", symbol, start, end, exc)
+                _log_failure(exc, "%s history %s..%s failed: %s", symbol, start, end, exc)
                 return symbol, years, None, PartitionFailure.from_error(exc), meter.counts
 
     result = BatchResult(frame=empty_daily())
