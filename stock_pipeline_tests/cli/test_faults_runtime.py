@@ -390,8 +390,11 @@ def test_the_lock_wait_names_the_holder_is_bounded_and_counts_requests(
     waiting = next(line for line in lines if line.startswith("warning: waiting for the warehouse"))
     assert f"DuckDB says pid {duckdb_holder.pid} (" in waiting and "giving up in 3 s" in waiting
     assert any("WarehouseLockedError: gave up after waiting 3 s" in line for line in lines)
+    # The corporate-actions check reads the warehouse before any price request (which
+    # splits to refresh, which are known), so the wait comes first and gives up having
+    # spent nothing; the summary still counts (and says) what was spent.
     spent = sum(fake_yahoo.requests.values())
-    assert spent > 0
+    assert spent == 0, fake_yahoo.requests
     assert f"{spent} Yahoo requests" in lines[-1], lines[-1]
     duckdb_holder.kill()
     duckdb_holder.wait()
