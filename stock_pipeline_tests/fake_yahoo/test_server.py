@@ -134,7 +134,9 @@ def test_yfinance_info(fake_yahoo: FakeYahoo, yfinance_on_fake: Any) -> None:
 
 
 def test_yfinance_surfaces_each_error(fake_yahoo: FakeYahoo, yfinance_on_fake: Any) -> None:
-    from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
+    from yfinance.exceptions import YFPricesMissingError
+
+    from stock_pipeline.yahoo.circuit import HostCircuit, RateLimitedResponse
 
     yf.config.debug.hide_exceptions = False
     window = {"start": "2026-11-16", "end": "2026-11-21", "interval": "5m"}
@@ -144,8 +146,14 @@ def test_yfinance_surfaces_each_error(fake_yahoo: FakeYahoo, yfinance_on_fake: A
 
     with pytest.raises(YFPricesMissingError):
         history("ZZEMPTY")
-    with pytest.raises(YFRateLimitError):
+    # The project's session ends a call at Yahoo's first 429 (yfinance would fetch a new
+    # cookie and crumb and ask again), so the 429 surfaces as its RateLimitedResponse, not
+    # yfinance's YFRateLimitError; yahoo/errors.py classifies both as rate limiting.
+    with pytest.raises(RateLimitedResponse, match="429 Too Many Requests"):
         history("ZZRATELIMIT")
+    asked = [r.status for r in fake_yahoo.log if "ZZRATELIMIT" in r.symbols]
+    assert asked == [429]  # one request (the timezone probe), not sent again
+    yfinance_on_fake.circuit = HostCircuit()  # skip the cool-down (tested in the circuit's tests)
     with pytest.raises(json.JSONDecodeError):
         history("ZZBADJSON")
     with pytest.raises(YFPricesMissingError) as refused:
