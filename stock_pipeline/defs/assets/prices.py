@@ -159,6 +159,16 @@ def _progress(
     )
 
 
+def _fetched(result: BatchResult, splits: KnownSplits, progress: ProgressTracker | None) -> None:
+    """Close a run's fetch: progress told, the splits refresh's requests counted, partitions
+    of symbols whose splits are unknown failed, and nothing stored if a stop arrived."""
+    if progress is not None:
+        progress.finish_fetch()
+    result.requests.update(splits.requests)
+    splits.drop_unknown(result)
+    stopping.check()
+
+
 @dg.asset(partitions_def=intraday_partitions, **PRICE_ASSET_OPTIONS)
 def intraday_prices(
     context: dg.AssetExecutionContext,
@@ -189,11 +199,7 @@ def intraday_prices(
             splits=splits.splits,
             progress=progress,
         )
-        if progress is not None:
-            progress.finish_fetch()
-        result.requests.update(splits.requests)
-        splits.drop_unknown(result)
-        stopping.check()  # a stop during the fetch stores nothing of the run
+        _fetched(result, splits, progress)
         return finish_batch(
             context,
             result,
@@ -232,11 +238,7 @@ def daily_prices(
             splits=splits.splits,
             progress=progress,
         )
-        if progress is not None:
-            progress.finish_fetch()
-        result.requests.update(splits.requests)
-        splits.drop_unknown(result)
-        stopping.check()  # a stop during the fetch stores nothing of the run
+        _fetched(result, splits, progress)
         store_answer_events(database, result.frame, settings.now())
         return finish_batch(
             context,
