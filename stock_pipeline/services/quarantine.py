@@ -28,8 +28,6 @@ from stock_pipeline.domain.partition_keys import symbol_of
 from stock_pipeline.domain.run_keys import SYMBOL_HEALTH_KEY
 from stock_pipeline.services.run_report import RunReport, read_run_report
 
-STORE_KEY = SYMBOL_HEALTH_KEY
-
 
 @dataclass(frozen=True)
 class SymbolHealth:
@@ -102,7 +100,8 @@ def apply_outcomes(
 
 
 def load_health(instance: dg.DagsterInstance) -> dict[str, SymbolHealth]:
-    raw = instance.daemon_cursor_storage.get_cursor_values({STORE_KEY}).get(STORE_KEY)
+    cursors = instance.daemon_cursor_storage.get_cursor_values({SYMBOL_HEALTH_KEY})
+    raw = cursors.get(SYMBOL_HEALTH_KEY)
     if not raw:
         return {}
     return {s: SymbolHealth(**fields) for s, fields in json.loads(raw).items()}
@@ -110,7 +109,7 @@ def load_health(instance: dg.DagsterInstance) -> dict[str, SymbolHealth]:
 
 def save_health(instance: dg.DagsterInstance, health: Mapping[str, SymbolHealth]) -> None:
     doc = {s: asdict(h) for s, h in sorted(health.items())}
-    instance.daemon_cursor_storage.set_cursor_values({STORE_KEY: json.dumps(doc)})
+    instance.daemon_cursor_storage.set_cursor_values({SYMBOL_HEALTH_KEY: json.dumps(doc)})
 
 
 def quarantined_symbols(instance: dg.DagsterInstance) -> dict[str, SymbolHealth]:
