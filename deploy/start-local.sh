@@ -22,8 +22,6 @@ mkdir -p "$DAGSTER_HOME"
 if [ ! -f "$DAGSTER_HOME/dagster.yaml" ]; then
   cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 fi
-# Create or upgrade the instance's tables once, before two processes race to do it.
-.venv/bin/dagster instance migrate >/dev/null
 HOST="${DAGSTER_HOST:-127.0.0.1}"
 PORT="${DAGSTER_PORT:-3000}"
 LOG_DIR="${LOG_DIR:-$PWD/data/logs}"
