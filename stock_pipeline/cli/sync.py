@@ -405,4 +405,62 @@ def sync_actions(symbols_: str | None, delay: float | None) -> None:
     sys.exit(EXIT_PARTIAL)
 
 
-COMMANDS = [symbols, sync_intraday, sync_historical, sync_actions]
+@click.command("reverify")
+@click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all active).")
+@click.option("--dry-run", is_flag=True, help="Compare and report only; store nothing.")
+@click.option("--delay", type=float, help="Minimum seconds between Yahoo requests (rate limit).")
+@guarded
+def reverify(symbols_: str | None, dry_run: bool, delay: float | None) -> None:
+    """Compare stored daily bars with Yahoo today (one request per symbol); store differing
+    years again. Exit 0: everything matches (after the repair); 1: a symbol could not be
+    checked, or differences remain (always so with --dry-run when any were found)."""
+    from stock_pipeline.definitions import defs
+    from stock_pipeline.defs.jobs import reverify_job
+    from stock_pipeline.defs.reverification import REVERIFY_CHECK_OP
+    from stock_pipeline.services.instance import get_instance
+
+    run_config: dict[str, Any] = {
+        "ops": {
+            REVERIFY_CHECK_OP: {"config": {"symbols": _symbols(symbols_) or [], "dry_run": dry_run}}
+        }
+    }
+    yahoo = yahoo_overrides(delay)
+    if yahoo:
+        run_config["resources"] = {"yahoo": {"config": yahoo}}
+    result = defs.resolve_job_def(reverify_job.name).execute_in_process(
+        instance=get_instance(), run_config=run_config, raise_on_error=False
+    )
+    evaluations = result.get_asset_check_evaluations() if result.success else []
+    if not evaluations:
+        failure = result.get_step_failure_events()
+        reason = failure[0].step_failure_data.error if failure else None
+        why = reason.message.strip() if reason else f"see the run {result.run_id}"
+        click.echo(f"failed: {why}")
+        sys.exit(EXIT_PARTIAL)
+    meta: dict[str, Any] = {k: getattr(v, "value", v) for k, v in evaluations[0].metadata.items()}
+    for symbol, found in sorted(meta["differing"].items()):
+        dates = ", ".join(found["first_dates"]) + (" …" if found["differing_dates"] > 5 else "")
+        repaired, left = found["years_repaired"], found["remaining_after_repair"]
+        fix = f"; stored again: {', '.join(map(str, repaired))}" if repaired else ""
+        fix += f" ({left} difference(s) remain)" if left else ""
+        click.echo(
+            f"  {symbol}: {found['differing_dates']} of {found['dates_compared']} date(s) "
+            f"differ ({dates}){fix}"
+        )
+    for symbol, why in sorted(meta["failed"].items()):
+        click.echo(f"  {symbol}: not checked: {why}")
+    click.echo(
+        f"done: {meta['symbols_checked']} symbol(s) checked, {meta['dates_compared']} date(s) "
+        f"compared, {meta['symbols_differing']} differ, {meta['symbols_failed']} failed, "
+        f"{meta['partitions_repaired']} partition(s) stored again"
+        + (" (dry run: nothing stored)" if dry_run else "")
+        + f", {meta['yahoo_requests']} Yahoo requests"
+    )
+    remaining = any(
+        f["remaining_after_repair"] or not f["years_repaired"] for f in meta["differing"].values()
+    )
+    if meta["symbols_failed"] or remaining:
+        sys.exit(EXIT_PARTIAL)
+
+
+COMMANDS = [symbols, sync_intraday, sync_historical, sync_actions, reverify]

@@ -26,6 +26,7 @@ from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.freshness import intraday_prices_fresh
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource
+from stock_pipeline.defs.reverification import daily_prices_reverification
 from stock_pipeline.domain.consistency import DayBar
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
 from stock_pipeline.domain.run_keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
@@ -238,4 +239,5 @@ ASSET_CHECKS: list[dg.AssetChecksDefinition] = [
     intraday_prices_checks,
     daily_prices_checks,
     intraday_prices_fresh,
+    daily_prices_reverification,
 ]

@@ -9,6 +9,7 @@ from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.freshness import intraday_freshness_job
 from stock_pipeline.defs.retention import intraday_retention_job
+from stock_pipeline.defs.reverification import daily_prices_reverification
 
 intraday_prices_job = dg.define_asset_job(
     "intraday_prices_job",
@@ -17,7 +18,9 @@ intraday_prices_job = dg.define_asset_job(
 )
 daily_prices_job = dg.define_asset_job(
     "daily_prices_job",
-    selection=[daily_prices],
+    # Its checks, but not the weekly re-verification (a fetch of every symbol's history).
+    selection=dg.AssetSelection.assets(daily_prices)
+    - dg.AssetSelection.checks(daily_prices_reverification),
     description="Daily or weekly bars for a set of (year, symbol) partitions.",
 )
 stocks_job = dg.define_asset_job(
@@ -50,6 +53,16 @@ market_open_job = dg.define_asset_job(
     description="At the open: latest quotes plus the first intraday sync of today's session.",
 )
 JOBS.append(market_open_job)
+
+# Weekly: every stored daily bar against Yahoo today; differing years stored again.
+reverify_job = dg.define_asset_job(
+    "reverify_job",
+    selection=dg.AssetSelection.checks(daily_prices_reverification),
+    description="Re-verify stored daily bars against Yahoo (one request per active symbol), "
+    "report differences as the matches_yahoo warning on daily_prices, store differing "
+    "years again.",
+)
+JOBS.append(reverify_job)
 
 # Housekeeping, defined beside their schedules: delete old bars; judge freshness.
 JOBS.extend([intraday_retention_job, intraday_freshness_job])

@@ -20,6 +20,7 @@ from stock_pipeline.defs.jobs import (
     daily_prices_job,
     intraday_prices_job,
     market_open_job,
+    reverify_job,
 )
 from stock_pipeline.defs.partitions import TIMEZONE
 from stock_pipeline.defs.run_requests import (
@@ -34,6 +35,7 @@ from stock_pipeline.domain.market_schedule import (
     decide_close,
     decide_hourly,
     decide_open,
+    decide_weekly,
 )
 from stock_pipeline.domain.partition_keys import history_key
 from stock_pipeline.domain.run_keys import ORIGIN_TAG
@@ -51,6 +53,7 @@ OPEN_CRON = f"30 9 * * {WEEKDAYS}"
 CLOSE_CRONS = [f"0 13 * * {WEEKDAYS}", f"0 16 * * {WEEKDAYS}"]
 ACTIONS_DELAY = timedelta(minutes=20)  # after the close's own runs, before the evening
 ACTIONS_CRONS = [f"20 13 * * {WEEKDAYS}", f"20 16 * * {WEEKDAYS}"]
+REVERIFY_CRON = "0 7 * * 6"  # Saturday 07:00 New York: the week's sessions have all closed
 
 ScheduleResult = dg.SkipReason | list[dg.RunRequest]
 
@@ -204,9 +207,38 @@ def corporate_actions_schedule(context: dg.ScheduleEvaluationContext) -> Schedul
     ]
 
 
+@dg.schedule(
+    name="reverify_schedule",
+    cron_schedule=REVERIFY_CRON,
+    execution_timezone=TIMEZONE,
+    job=reverify_job,
+    description=(
+        "Saturday 07:00 New York: every active symbol's stored daily history is fetched "
+        "again (one Yahoo request per symbol) and compared with daily_prices_adjusted; "
+        "differences show as the matches_yahoo warning on daily_prices and the affected "
+        "years are stored again. Skipped in a week without an NYSE session."
+    ),
+)
+def reverify_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
+    instant = tick_instant(context)
+    decision = decide_weekly(instant)
+    if decision.skip_reason:
+        return dg.SkipReason(decision.skip_reason)
+    symbols = active_or_skip(context.instance)
+    if isinstance(symbols, dg.SkipReason):
+        return symbols
+    return [
+        dg.RunRequest(
+            run_key=f"reverify_schedule:{instant.isoformat()}",
+            tags={ORIGIN_TAG: ORIGIN},
+        )
+    ]
+
+
 SCHEDULES: list[dg.ScheduleDefinition] = [
     intraday_hourly_schedule,
     market_open_schedule,
     market_close_schedule,
     corporate_actions_schedule,
+    reverify_schedule,
 ]

@@ -20,6 +20,7 @@ from stock_pipeline.domain.trading_calendar import (
     expected_bar_starts,
     is_early_close,
     is_session,
+    latest_session,
     nyse,
     session_close,
     session_open,
@@ -146,3 +147,27 @@ def decide_close(instant: datetime) -> TickDecision:
     return TickDecision(
         day, f"{day.isoformat()} {ny_clock(instant)}: the session closes at {ny_clock(close)}"
     )
+
+
+REVERIFY_WINDOW_DAYS = 7
+
+
+def decide_weekly(instant: datetime) -> TickDecision:
+    """Run the weekly re-verification when no session is trading and one closed in the
+    last week (``day``: that session); a week without a session has nothing new to check."""
+    _require_aware(instant)
+    if is_market_open(instant):
+        day = new_york_date(instant)
+        return TickDecision(
+            day,
+            f"{day.isoformat()} {ny_clock(instant)}: the session is trading; re-verify "
+            "after the close",
+        )
+    last = latest_session(instant)
+    if (new_york_date(instant) - last).days > REVERIFY_WINDOW_DAYS:
+        return TickDecision(
+            last,
+            f"NYSE has had no session in the last {REVERIFY_WINDOW_DAYS} days (the last was "
+            f"{last.isoformat()}): nothing new to re-verify",
+        )
+    return TickDecision(last)

@@ -163,7 +163,18 @@ class PriceHistory:
                     self._cache[(sym, int(sessions[k]))] = (o, h, low, c, int(vol[k]))
                 while len(self._cache) > self.CACHE_SIZE:
                     self._cache.popitem(last=False)
+        self._correct(sym, sessions, out)
         return out[0], out[1], out[2], out[3], vol
+
+    def _correct(self, sym: str, sessions: IntArray, out: FloatArray) -> None:
+        """Apply ``config.corrections`` (after the cache: they may change while serving)."""
+        corrected = self.config.corrections.get(sym)
+        if not corrected:
+            return
+        days = session_table().days[sessions]
+        for day, factor in corrected.items():
+            hit = days == (day - EPOCH).days
+            out[:, hit] = np.round(out[:, hit] * factor, 2)  # traded prices are in cents
 
     def _fill(
         self,

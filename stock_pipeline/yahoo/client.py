@@ -192,6 +192,11 @@ class YahooClient:
             self._sleep(delay)
             attempt += 1
 
+    def forget_cached_answers(self) -> None:
+        """Drop yfinance's in-process answers (it keeps up to 64 per process and serves a
+        repeated past range from them): the next request asks Yahoo again."""
+        yfdata.YfData.cache_get.cache_clear()
+
     def _remember_price_hint(self, symbol: str, ticker: yf.Ticker) -> None:
         """Keep the answer's ``priceHint`` (decimals of its prices) for storing its bars."""
         hint = ticker.get_history_metadata().get("priceHint")

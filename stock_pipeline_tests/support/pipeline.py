@@ -14,7 +14,9 @@ from stock_pipeline.defs.assets.actions import corporate_actions
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
+from stock_pipeline.defs.jobs import reverify_job
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.defs.reverification import REVERIFY_CHECK_OP, daily_prices_reverification
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.warehouse.tables import connect
 
@@ -68,6 +70,20 @@ class Pipeline:
             resources=self.resources(),
             tags=tags,
             run_config=run_config,
+            raise_on_error=False,
+        )
+
+    def reverify(self, **config: Any) -> dg.ExecuteInProcessResult:
+        """Run the real ``reverify_job`` (config: ``symbols``, ``dry_run``)."""
+        defs = dg.Definitions(
+            assets=[daily_prices],
+            asset_checks=[daily_prices_reverification],
+            jobs=[reverify_job],
+            resources=self.resources(),
+        )
+        return defs.resolve_job_def(reverify_job.name).execute_in_process(
+            instance=self.instance,
+            run_config={"ops": {REVERIFY_CHECK_OP: {"config": config}}},
             raise_on_error=False,
         )
 

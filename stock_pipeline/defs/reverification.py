@@ -1,0 +1,173 @@
+"""Re-verification of stored daily history: a WARN check on ``daily_prices`` that repairs.
+
+Weekly (``reverify_schedule``) or from ``stock-pipeline reverify``, the ``matches_yahoo``
+check asks Yahoo once per active symbol for its daily history over every stored year and
+compares it with the ``daily_prices_adjusted`` view (``services.reverification``). It
+records ONE evaluation per run, like the other checks (``defs.checks``: one result per
+run, not per partition): failed when any symbol differs beyond tolerance or could not be
+checked, its metadata naming each such symbol with counts and its first differing dates.
+The years that differ are stored again from the same answer, each logged as a
+materialization of its ``daily_prices`` partition, so the partition's latest
+materialization is the write that holds its rows. A warning, never a block.
+
+The check runs only in ``reverify_job``: ``daily_prices_job`` leaves it out, and a run that
+materializes ``daily_prices`` with all its checks (the UI's Materialize) skips it, saying
+so, rather than re-fetching every symbol's history on each sync.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from stock_pipeline.defs.assets.prices import daily_prices
+from stock_pipeline.defs.concurrency import YAHOO_POOL
+from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.domain.reverification import (
+    ADJ_CLOSE_TOLERANCE,
+    PRICE_TOLERANCE,
+    VOLUME_TOLERANCE,
+)
+from stock_pipeline.domain.symbols import parse_symbols
+from stock_pipeline.services.quarantine import active_symbols
+from stock_pipeline.services.registry import registered_symbols
+from stock_pipeline.services.reverification import Reverification, reverify
+
+MATCHES_YAHOO = "matches_yahoo"
+REVERIFY_CHECK_OP = "daily_prices_reverification"
+MATCHES_YAHOO_SPEC = dg.AssetCheckSpec(
+    MATCHES_YAHOO,
+    asset=daily_prices,
+    blocking=False,
+    description=(
+        "Stored daily bars still match Yahoo: every active symbol's daily history is fetched "
+        "again (one request per symbol, over its stored years) and compared with "
+        f"daily_prices_adjusted on the same dates (prices relative {PRICE_TOLERANCE:g}, "
+        f"adj_close {ADJ_CLOSE_TOLERANCE:g}, volume {VOLUME_TOLERANCE:g} or one share). A "
+        "difference (a Yahoo correction, a missed split or dividend) is a warning naming "
+        "the symbol and dates; the affected years are stored again from the fresh answer "
+        "and show as new materializations. Runs weekly in reverify_job only; evaluated "
+        "once per run."
+    ),
+)
+
+
+class ReverifyConfig(dg.Config):
+    symbols: list[str] = Field(
+        default_factory=list,
+        description="Symbols to re-verify (default: every active registered symbol).",
+    )
+    dry_run: bool = Field(
+        default=False, description="Compare and report only: store nothing, repair nothing."
+    )
+
+
+def _metadata(found: Reverification) -> dict[str, Any]:
+    per_symbol = {c.symbol: c.summary() for c in found.differing}
+    return {
+        "symbols_checked": len(found.symbols),
+        "symbols_differing": len(found.differing),
+        "symbols_failed": len(found.failed),
+        "symbols_without_daily_bars": len(found.skipped),
+        "dates_compared": sum(c.comparison.compared for c in found.symbols.values()),
+        "differing_dates": sum(len(c.comparison.dates) for c in found.differing),
+        "differing": dg.MetadataValue.json(per_symbol),
+        "failed": dg.MetadataValue.json(found.failed),
+        "partitions_repaired": len(found.repaired_keys),
+        "new_events": found.new_events,
+        "dry_run": found.dry_run,
+        "yahoo_requests": sum(found.requests.values()),
+        "yahoo_price_requests": found.requests["chart"],
+    }
+
+
+def _description(found: Reverification) -> str:
+    if not found.differing and not found.failed:
+        return (
+            f"{len(found.symbols)} symbol(s), "
+            f"{sum(c.comparison.compared for c in found.symbols.values())} date(s): "
+            "stored daily bars match Yahoo"
+        )
+    parts = []
+    for check in found.differing:
+        dates = check.comparison.dates
+        shown = ", ".join(str(d) for d in dates[:3]) + (" …" if len(dates) > 3 else "")
+        fix = (
+            f"; years {', '.join(map(str, check.repaired))} stored again" if check.repaired else ""
+        )
+        parts.append(f"{check.symbol}: {len(dates)} date(s) differ ({shown}){fix}")
+    parts += [f"{symbol}: not checked ({why})" for symbol, why in sorted(found.failed.items())]
+    return "; ".join(parts)
+
+
+def _skip_reason(context: dg.AssetCheckExecutionContext) -> str | None:
+    """Why this run must not re-verify: it materializes daily_prices partitions itself."""
+    if context.op_execution_context.job_def.partitions_def is not None:
+        return "this run materializes daily_prices; re-verification runs in reverify_job only"
+    return None
+
+
+@dg.multi_asset_check(
+    specs=[MATCHES_YAHOO_SPEC],
+    name=REVERIFY_CHECK_OP,
+    can_subset=True,
+    compute_kind="yahoo",
+    pool=YAHOO_POOL,
+)
+def daily_prices_reverification(
+    context: dg.AssetCheckExecutionContext,
+    config: ReverifyConfig,
+    yahoo: YahooFinanceResource,
+    warehouse: WarehouseResource,
+) -> Iterator[dg.AssetCheckResult]:
+    """Fetch every active symbol's stored years again, compare, repair what differs."""
+    skip = _skip_reason(context)
+    if skip:
+        context.log.info("matches_yahoo not evaluated: %s", skip)
+        return
+    if config.symbols:
+        symbols = parse_symbols(config.symbols)
+    else:
+        symbols = active_symbols(context.instance, registered_symbols(context.instance))
+    found = reverify(
+        yahoo.client(),
+        str(warehouse.database),
+        symbols,
+        repair=not config.dry_run,
+        max_workers=yahoo.max_workers,
+    )
+    for check in found.symbols.values():
+        for key, year in zip(check.repaired_keys, check.repaired, strict=True):
+            context.op_execution_context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=daily_prices.key,
+                    partition=key,
+                    description="stored again by re-verification: Yahoo's answer differed",
+                    metadata={
+                        "rows": int(check.rows_written_by_year.get(year, 0)),
+                        "interval": "1d",
+                        "reverified": True,
+                        "differing_dates": [
+                            str(d) for d in check.comparison.dates if d.year == year
+                        ][:20],
+                    },
+                )
+            )
+    context.log.info(
+        "re-verified %d symbol(s): %d differ, %d failed, %d partition(s) stored again, "
+        "%d Yahoo request(s)",
+        len(found.symbols),
+        len(found.differing),
+        len(found.failed),
+        len(found.repaired_keys),
+        sum(found.requests.values()),
+    )
+    yield dg.AssetCheckResult(
+        asset_key=daily_prices.key,
+        check_name=MATCHES_YAHOO,
+        passed=not found.differing and not found.failed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=_description(found),
+        metadata=_metadata(found),
+    )

@@ -1,0 +1,245 @@
+"""Re-verifying stored daily history against Yahoo today, and repairing what differs.
+
+Per symbol: ONE chart request covering every year it has daily bars stored
+(``yahoo.batch.fetch_history``, as the ``daily_prices`` asset asks), compared on the same
+dates with the ``daily_prices_adjusted`` view (``domain.reverification``). Where they
+differ beyond tolerance, the affected years are stored again from that same answer,
+through the asset's raw write path: Yahoo's split adjustment undone with every known split
+(those stored and those the answer lists), prices at the ``priceHint``, the answer's
+corporate actions recorded as every daily answer's are. A Yahoo-side correction and a
+missed split or dividend both surface here. No Dagster here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from stock_pipeline import settings
+from stock_pipeline.domain.adjustments import as_traded
+from stock_pipeline.domain.partition_keys import SymbolYear, history_key
+from stock_pipeline.domain.reverification import COMPARED_COLUMNS, Comparison, compare_daily
+from stock_pipeline.domain.trading_calendar import session_is_final
+from stock_pipeline.services.corporate_actions import known_splits, store_answer_events
+from stock_pipeline.warehouse.tables import DAILY_PRICES, connect, replace_slices
+from stock_pipeline.yahoo.batch import fetch_history
+from stock_pipeline.yahoo.client import YahooClient
+
+log = logging.getLogger(__name__)
+INTERVAL = "1d"  # weekly bars are not re-verified: they are aggregates of the daily ones
+
+STORED_YEARS_SQL = """
+    SELECT symbol, list(DISTINCT year ORDER BY year) AS years FROM daily_prices
+    WHERE interval = '1d' AND symbol IN (SELECT unnest(?)) GROUP BY symbol
+"""
+VIEW_SQL = f"""
+    SELECT symbol, date, {", ".join(COMPARED_COLUMNS)} FROM daily_prices_adjusted
+    WHERE interval = '1d' AND symbol IN (SELECT unnest(?)) ORDER BY symbol, date
+"""
+
+
+@dataclass
+class SymbolCheck:
+    """What re-verification found for one symbol."""
+
+    symbol: str
+    years: list[int]  # years with daily bars stored
+    comparison: Comparison = field(default_factory=Comparison)
+    repaired: list[int] = field(default_factory=list)  # years stored again
+    rows_written_by_year: dict[int, int] = field(default_factory=dict)
+    remaining: int = 0  # differences left after the repair (compared again, no request)
+    error: str | None = None  # why it could not be verified
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.comparison.differences)
+
+    @property
+    def repaired_keys(self) -> list[str]:
+        return [history_key(self.symbol, y) for y in self.repaired]
+
+    def summary(self) -> dict[str, object]:
+        """Per-symbol metadata: counts and the first differing dates."""
+        found = self.comparison
+        out: dict[str, object] = {"dates_compared": found.compared}
+        if self.error:
+            out["error"] = self.error
+        if self.differs:
+            out.update(
+                differing_dates=len(found.dates),
+                first_dates=[str(d) for d in found.dates[:5]],
+                by_column=found.by_column(),
+                years_repaired=self.repaired,
+                remaining_after_repair=self.remaining,
+            )
+        return out
+
+
+@dataclass
+class Reverification:
+    """A re-verification run: each symbol's result and the Yahoo requests it made."""
+
+    symbols: dict[str, SymbolCheck] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # no daily bars stored: nothing to check
+    requests: Counter[str] = field(default_factory=Counter)
+    new_events: int = 0
+    dry_run: bool = False
+
+    @property
+    def differing(self) -> list[SymbolCheck]:
+        return [c for c in self.symbols.values() if c.differs]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        return {s: c.error for s, c in self.symbols.items() if c.error}
+
+    @property
+    def repaired_keys(self) -> list[str]:
+        return [k for c in self.symbols.values() for k in c.repaired_keys]
+
+
+def stored_years(database: str, symbols: Sequence[str]) -> dict[str, list[int]]:
+    """The years each symbol has daily bars stored."""
+    with connect(database, read_only=True) as con:
+        rows = con.execute(STORED_YEARS_SQL, [list(symbols)]).fetchall()
+    return {str(symbol): [int(y) for y in years] for symbol, years in rows}
+
+
+def _view(database: str, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
+    with connect(database, read_only=True) as con:
+        frame = con.execute(VIEW_SQL, [list(symbols)]).df()
+    return {str(s): rows for s, rows in frame.groupby("symbol", sort=False)}
+
+
+def _final_only(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Bars of sessions that had closed when the answer arrived (a session still trading
+    changes by the minute: it is no correction)."""
+    if frame.empty:
+        return frame
+    days = pd.to_datetime(frame["date"]).dt.date
+    return frame[[session_is_final(d, now) for d in days]]
+
+
+def reverify(
+    client: YahooClient,
+    database: str,
+    symbols: Sequence[str],
+    *,
+    repair: bool = True,
+    max_workers: int = 4,
+    now: datetime | None = None,
+) -> Reverification:
+    """Compare every stored daily bar of ``symbols`` with Yahoo today; store again the years
+    that differ (unless ``repair`` is False). One chart request per symbol with bars stored."""
+    now = now or settings.now()
+    result = Reverification(dry_run=not repair)
+    years = stored_years(database, symbols)
+    result.skipped = [s for s in dict.fromkeys(symbols) if s not in years]
+    checked = [s for s in dict.fromkeys(symbols) if s in years]
+    if not checked:
+        return result
+    partitions = [SymbolYear(s, y) for s in checked for y in years[s]]
+    client.forget_cached_answers()  # a re-verification must hear Yahoo today, not a memory
+    fetched = fetch_history(client, partitions, INTERVAL, max_workers, today=now.date())
+    result.requests.update(fetched.requests)
+    answers = {str(s): rows for s, rows in fetched.frame.groupby("symbol", sort=False)}
+    views = _view(database, checked)
+    for symbol in checked:
+        check = SymbolCheck(symbol, years[symbol])
+        result.symbols[symbol] = check
+        failures = [
+            f"{y}: {fetched.failed[k]}"
+            for y in years[symbol]
+            if (k := history_key(symbol, y)) in fetched.failed
+        ]
+        if failures:
+            check.error = "; ".join(failures)
+            log.warning("%s could not be re-verified: %s", symbol, check.error)
+        answer = answers.get(symbol)
+        if answer is None:
+            continue
+        check.comparison = compare_daily(
+            views.get(symbol, answer.iloc[0:0]), _final_only(answer, now)
+        )
+        if check.differs:
+            found = check.comparison
+            log.warning(
+                "%s differs from Yahoo on %d of %d date(s) (years %s):\n  %s",
+                symbol,
+                len(found.dates),
+                found.compared,
+                ", ".join(map(str, found.years)),
+                "\n  ".join(found.lines()),
+            )
+    if repair:
+        _repair(client, database, result, answers, now)
+    return result
+
+
+def _repair(
+    client: YahooClient,
+    database: str,
+    result: Reverification,
+    answers: dict[str, pd.DataFrame],
+    now: datetime,
+) -> None:
+    """Store again each differing symbol's affected years from the answer just compared,
+    as the ``daily_prices`` asset stores an answer; record every answer's events."""
+    symbols = list(answers)
+    stored = known_splits(database, symbols)
+    traded: dict[str, pd.DataFrame] = {}
+    for symbol, answer in answers.items():
+        splits = dict(stored.get(symbol, []))
+        listed = answer[answer["stock_splits"].fillna(0) > 0]
+        splits.update(
+            {d: float(r) for d, r in zip(listed["date"], listed["stock_splits"], strict=True)}
+        )
+        known = sorted(splits.items())
+        traded[symbol] = as_traded(answer, "date", known, client.price_hints.get(symbol))
+    arrived = max(
+        (pd.Timestamp(f["fetched_at"].max()).to_pydatetime() for f in answers.values()),
+        default=now,
+    )
+    result.new_events = store_answer_events(
+        database, pd.concat(traded.values(), ignore_index=True), arrived
+    )
+    repairs = [
+        rows[rows["year"].isin(check.comparison.years)]
+        for check in result.differing
+        if check.comparison.years and not (rows := traded[check.symbol]).empty
+    ]
+    if not repairs:
+        return
+    frame = pd.concat(repairs, ignore_index=True)
+    with connect(database) as con:
+        replace_slices(con, DAILY_PRICES, frame)
+    for check in result.differing:
+        written = frame[frame["symbol"] == check.symbol]
+        years = written["year"].astype("int64").tolist()
+        check.rows_written_by_year = {y: years.count(y) for y in sorted(set(years))}
+        check.repaired = sorted(check.rows_written_by_year)
+        log.warning(
+            "%s: stored again from Yahoo's answer: year(s) %s, %d row(s)",
+            check.symbol,
+            ", ".join(map(str, check.repaired)),
+            len(written),
+        )
+    views = _view(database, [c.symbol for c in result.differing])
+    for check in result.differing:
+        again = compare_daily(
+            views.get(check.symbol, frame.iloc[0:0]), _final_only(answers[check.symbol], now)
+        )
+        check.remaining = len(again.differences)
+        if check.remaining:
+            log.warning(
+                "%s still differs after the repair on %d date(s) (Yahoo's own adjustment, "
+                "not the stored bars):\n  %s",
+                check.symbol,
+                len(again.dates),
+                "\n  ".join(again.lines(5)),
+            )

@@ -1,0 +1,145 @@
+"""Re-verification through the real job and the fake Yahoo: a Yahoo-side correction and a
+missed split are found, reported as the matches_yahoo warning, and repaired."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from stock_pipeline.domain.partition_keys import history_key
+from stock_pipeline.warehouse.tables import connect
+from stock_pipeline_tests.support.pipeline import Pipeline
+
+SATURDAY = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # after the sync, no new MSFT dividend
+CORRECTED = date(2025, 3, 12)
+FACTOR = 1.02
+
+
+def move_clock(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, instant: datetime) -> None:
+    pipeline.fake.config.now = instant
+    monkeypatch.setenv("STOCK_PIPELINE_NOW", instant.isoformat())
+
+
+def evaluation(result: dg.ExecuteInProcessResult) -> tuple[dg.AssetCheckEvaluation, dict[str, Any]]:
+    assert result.success, result.get_step_failure_events()
+    (found,) = result.get_asset_check_evaluations()
+    assert (found.asset_key, found.check_name) == (dg.AssetKey("daily_prices"), "matches_yahoo")
+    assert found.severity == dg.AssetCheckSeverity.WARN
+    return found, {k: getattr(v, "value", v) for k, v in found.metadata.items()}
+
+
+def raw(pipeline: Pipeline, symbol: str) -> pd.DataFrame:
+    frame = pipeline.query(
+        "SELECT * FROM daily_prices WHERE symbol = ? AND interval = '1d' ORDER BY date", [symbol]
+    )
+    return frame.set_index(pd.to_datetime(frame["date"]).dt.date)
+
+
+def latest_run(pipeline: Pipeline, key: str) -> str:
+    (record,) = pipeline.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("daily_prices"), asset_partitions=[key]),
+        limit=1,
+    ).records
+    return record.run_id
+
+
+def test_a_yahoo_correction_is_reported_and_its_year_stored_again(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline.register(["MSFT", "AAPL"])
+    assert pipeline.materialize("daily_prices", "2024|MSFT", "2026|AAPL").success
+    before = raw(pipeline, "MSFT")
+    synced = {y: latest_run(pipeline, history_key("MSFT", y)) for y in (2024, 2025, 2026)}
+
+    move_clock(pipeline, monkeypatch, SATURDAY)
+    pipeline.fake.config.corrections = {"MSFT": {CORRECTED: FACTOR}}
+    pipeline.fake.reset_counters()
+    result = pipeline.reverify()
+    found, meta = evaluation(result)
+
+    assert not found.passed
+    assert pipeline.price_requests() == 2  # one chart request per symbol, every year in it
+    assert meta["symbols_checked"] == 2 and meta["symbols_differing"] == 1
+    assert meta["dates_compared"] > 2 * 700
+    msft = meta["differing"]["MSFT"]
+    assert msft["first_dates"] == [str(CORRECTED)] and msft["differing_dates"] == 1
+    assert set(msft["by_column"]) >= {"open", "high", "low", "close", "adj_close"}
+    assert msft["years_repaired"] == [2025] and msft["remaining_after_repair"] == 0
+    assert "MSFT" in (found.description or "") and str(CORRECTED) in (found.description or "")
+    assert "AAPL" not in meta["differing"]
+
+    after = raw(pipeline, "MSFT")
+    assert after.loc[CORRECTED, "close"] == pytest.approx(
+        round(before.loc[CORRECTED, "close"] * FACTOR, 2), abs=1e-9
+    )
+    in_2025 = [d for d in after.index if d.year == 2025]
+    assert (after.loc[in_2025, "fetched_at"] == pd.Timestamp(SATURDAY)).all()
+    others = [d for d in before.index if d.year != 2025]
+    pd.testing.assert_frame_equal(after.loc[others], before.loc[others])  # untouched
+    unchanged = [d for d in in_2025 if d != CORRECTED]
+    cols = ["open", "high", "low", "close", "volume"]
+    pd.testing.assert_frame_equal(after.loc[unchanged, cols], before.loc[unchanged, cols])
+
+    # Dagster's partition status follows the write: 2025 was materialized by this run.
+    assert latest_run(pipeline, history_key("MSFT", 2025)) == result.run_id
+    assert latest_run(pipeline, history_key("MSFT", 2024)) == synced[2024]
+    assert latest_run(pipeline, history_key("MSFT", 2026)) == synced[2026]
+
+    again, meta = evaluation(pipeline.reverify())
+    assert again.passed and meta["symbols_differing"] == 0 and meta["partitions_repaired"] == 0
+
+
+def test_a_dry_run_reports_the_correction_and_stores_nothing(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline.register(["MSFT"])
+    assert pipeline.materialize("daily_prices", "2025|MSFT").success
+    before = raw(pipeline, "MSFT")
+    move_clock(pipeline, monkeypatch, SATURDAY)
+    pipeline.fake.config.corrections = {"MSFT": {CORRECTED: FACTOR}}
+    found, meta = evaluation(pipeline.reverify(dry_run=True))
+    assert not found.passed and meta["dry_run"] is True
+    assert meta["differing"]["MSFT"]["years_repaired"] == []
+    pd.testing.assert_frame_equal(raw(pipeline, "MSFT"), before)
+    found, _ = evaluation(pipeline.reverify(dry_run=True))
+    assert not found.passed  # nothing was repaired, so it still differs
+
+
+def test_a_missed_split_is_found_and_fixed(pipeline: Pipeline) -> None:
+    pipeline.register(["SPLT"])
+    assert pipeline.materialize("daily_prices", "2025|SPLT", "2026|SPLT").success
+    before = raw(pipeline, "SPLT")
+    # The warehouse lost (or never heard of) the 4:1 split of 2026-06-15.
+    with connect(pipeline.database) as con:
+        con.execute("DELETE FROM corporate_actions WHERE kind = 'split'")
+
+    found, meta = evaluation(pipeline.reverify())
+    assert not found.passed
+    splt = meta["differing"]["SPLT"]
+    assert splt["first_dates"][0] == str(before.index[0])
+    # Every stored day before the split differs (prices 4x, volume /4), none after it.
+    assert splt["differing_dates"] == sum(d < date(2026, 6, 15) for d in before.index)
+    assert splt["years_repaired"] == [2025, 2026] and splt["remaining_after_repair"] == 0
+    assert meta["new_events"] >= 1
+    splits = pipeline.query("SELECT ex_date, value FROM corporate_actions WHERE kind = 'split'")
+    assert [(pd.Timestamp(d).date(), v) for d, v in splits.values.tolist()] == [
+        (date(2026, 6, 15), 4.0)
+    ]
+    # Raw stays as traded: the re-stored rows are the ones stored before.
+    cols = ["open", "high", "low", "close", "volume"]
+    pd.testing.assert_frame_equal(raw(pipeline, "SPLT")[cols], before[cols])
+
+    again, _ = evaluation(pipeline.reverify())
+    assert again.passed
+
+
+def test_symbols_without_daily_bars_cost_no_request(pipeline: Pipeline) -> None:
+    pipeline.register(["MSFT", "AAPL", "SPLT"])
+    assert pipeline.materialize("daily_prices", "2026|MSFT").success
+    pipeline.fake.reset_counters()
+    found, meta = evaluation(pipeline.reverify())
+    assert found.passed
+    assert pipeline.price_requests() == 1
+    assert meta["symbols_checked"] == 1 and meta["symbols_without_daily_bars"] == 2
