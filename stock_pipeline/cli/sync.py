@@ -442,7 +442,7 @@ def reverify(symbols_: str | None, dry_run: bool, delay: float | None) -> None:
         dates = ", ".join(found["first_dates"]) + (" …" if found["differing_dates"] > 5 else "")
         repaired, left = found["years_repaired"], found["remaining_after_repair"]
         fix = f"; stored again: {', '.join(map(str, repaired))}" if repaired else ""
-        fix += f" ({left} difference(s) remain)" if left else ""
+        fix += f" ({left} difference(s) remain)" if left and not dry_run else ""
         click.echo(
             f"  {symbol}: {found['differing_dates']} of {found['dates_compared']} date(s) "
             f"differ ({dates}){fix}"
@@ -456,10 +456,9 @@ def reverify(symbols_: str | None, dry_run: bool, delay: float | None) -> None:
         + (" (dry run: nothing stored)" if dry_run else "")
         + f", {meta['yahoo_requests']} Yahoo requests"
     )
-    remaining = any(
-        f["remaining_after_repair"] or not f["years_repaired"] for f in meta["differing"].values()
-    )
-    if meta["symbols_failed"] or remaining:
+    if meta["symbols_failed"] or any(
+        f["remaining_after_repair"] for f in meta["differing"].values()
+    ):
         sys.exit(EXIT_PARTIAL)
 
 

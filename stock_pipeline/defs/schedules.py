@@ -216,7 +216,7 @@ def corporate_actions_schedule(context: dg.ScheduleEvaluationContext) -> Schedul
         "Saturday 07:00 New York: every active symbol's stored daily history is fetched "
         "again (one Yahoo request per symbol) and compared with daily_prices_adjusted; "
         "differences show as the matches_yahoo warning on daily_prices and the affected "
-        "years are stored again. Skipped in a week without an NYSE session."
+        "years are stored again. Skipped (with the reason) while a session is trading."
     ),
 )
 def reverify_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:

@@ -149,25 +149,15 @@ def decide_close(instant: datetime) -> TickDecision:
     )
 
 
-REVERIFY_WINDOW_DAYS = 7
-
-
 def decide_weekly(instant: datetime) -> TickDecision:
-    """Run the weekly re-verification when no session is trading and one closed in the
-    last week (``day``: that session); a week without a session has nothing new to check."""
+    """Run the weekly re-verification only while no session trades (a bar still forming
+    would differ from itself); ``day``: the latest session, closed by then."""
     _require_aware(instant)
     if is_market_open(instant):
         day = new_york_date(instant)
         return TickDecision(
             day,
-            f"{day.isoformat()} {ny_clock(instant)}: the session is trading; re-verify "
-            "after the close",
+            f"{day.isoformat()} {ny_clock(instant)}: the session is trading; re-verification "
+            f"waits for the close at {ny_clock(session_close(day))}",
         )
-    last = latest_session(instant)
-    if (new_york_date(instant) - last).days > REVERIFY_WINDOW_DAYS:
-        return TickDecision(
-            last,
-            f"NYSE has had no session in the last {REVERIFY_WINDOW_DAYS} days (the last was "
-            f"{last.isoformat()}): nothing new to re-verify",
-        )
-    return TickDecision(last)
+    return TickDecision(latest_session(instant))

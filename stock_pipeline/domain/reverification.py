@@ -96,6 +96,13 @@ class Comparison:
     def years(self) -> list[int]:
         return sorted({d.year for d in self.dates})
 
+    @property
+    def stored_bar_years(self) -> list[int]:
+        """Years where a stored bar itself differs (a price or the volume), not only the
+        adjusted close: storing these again can change what the view shows. An adjusted
+        close alone is fixed by the events the answer brings, not by storing bars again."""
+        return sorted({d.day.year for d in self.differences if d.column != "adj_close"})
+
     def by_column(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for d in self.differences:

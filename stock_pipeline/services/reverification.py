@@ -53,6 +53,7 @@ class SymbolCheck:
     repaired: list[int] = field(default_factory=list)  # years stored again
     rows_written_by_year: dict[int, int] = field(default_factory=dict)
     remaining: int = 0  # differences left after the repair (compared again, no request)
+    # or, in a dry run, every difference found
     error: str | None = None  # why it could not be verified
 
     @property
@@ -178,6 +179,9 @@ def reverify(
             )
     if repair:
         _repair(client, database, result, answers, now)
+    else:
+        for check in result.differing:
+            check.remaining = len(check.comparison.differences)
     return result
 
 
@@ -209,16 +213,17 @@ def _repair(
         database, pd.concat(traded.values(), ignore_index=True), arrived
     )
     repairs = [
-        rows[rows["year"].isin(check.comparison.years)]
+        rows[rows["year"].isin(years)]
         for check in result.differing
-        if check.comparison.years and not (rows := traded[check.symbol]).empty
+        if (years := check.comparison.stored_bar_years) and not (rows := traded[check.symbol]).empty
     ]
-    if not repairs:
-        return
-    frame = pd.concat(repairs, ignore_index=True)
-    with connect(database) as con:
-        replace_slices(con, DAILY_PRICES, frame)
+    frame = pd.concat(repairs, ignore_index=True) if repairs else None
+    if frame is not None:
+        with connect(database) as con:
+            replace_slices(con, DAILY_PRICES, frame)
     for check in result.differing:
+        if frame is None or not check.comparison.stored_bar_years:
+            continue
         written = frame[frame["symbol"] == check.symbol]
         years = written["year"].astype("int64").tolist()
         check.rows_written_by_year = {y: years.count(y) for y in sorted(set(years))}
@@ -231,14 +236,14 @@ def _repair(
         )
     views = _view(database, [c.symbol for c in result.differing])
     for check in result.differing:
-        again = compare_daily(
-            views.get(check.symbol, frame.iloc[0:0]), _final_only(answers[check.symbol], now)
-        )
+        answer = _final_only(answers[check.symbol], now)
+        again = compare_daily(views.get(check.symbol, answer.iloc[0:0]), answer)
         check.remaining = len(again.differences)
         if check.remaining:
             log.warning(
-                "%s still differs after the repair on %d date(s) (Yahoo's own adjustment, "
-                "not the stored bars):\n  %s",
+                "%s still differs after the repair on %d date(s): the adjustment, not the "
+                "stored bars (a dividend whose previous close is not stored, or one Yahoo "
+                "states differently):\n  %s",
                 check.symbol,
                 len(again.dates),
                 "\n  ".join(again.lines(5)),

@@ -1,6 +1,7 @@
 """The stock-pipeline sync commands: plans, skips, bad flags, real Dagster runs on an instance."""
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -187,3 +188,27 @@ def test_sync_actions_refreshes_corporate_actions_alone(cli: Cli, fake_yahoo: Fa
     assert "2 symbol(s) refreshed" in everything.output
     failed = CliRunner().invoke(main, ["sync-actions", "--symbols", "ZZNOPE"])
     assert failed.exit_code == 1 and "ZZNOPE" in failed.output
+
+
+def test_reverify_reports_and_repairs_a_yahoo_correction(cli: Cli, fake_yahoo: FakeYahoo) -> None:
+    assert cli("symbols", "add", "MSFT,AAPL").exit_code == 0
+    synced = cli("sync-historical", "--start-date", "2025-01-01", "--end-date", "2026-11-25")
+    assert synced.exit_code == 0, synced.output
+    fake_yahoo.config.corrections = {"MSFT": {date(2025, 3, 12): 1.02}}
+
+    fake_yahoo.reset_counters()
+    dry = CliRunner().invoke(main, ["reverify", "--dry-run"])
+    assert dry.exit_code == 1, dry.output
+    assert "  MSFT: 1 of 477 date(s) differ (2025-03-12)\n" in dry.stdout
+    assert "nothing stored" in dry.stdout
+    assert fake_yahoo.requests["chart"] == 2  # one per symbol
+
+    fixed = cli("reverify", "--symbols", "MSFT")
+    assert fixed.exit_code == 0, fixed.output
+    assert "MSFT: 1 of 477 date(s) differ (2025-03-12); stored again: 2025\n" in fixed.stdout
+    assert "1 partition(s) stored again" in fixed.stdout
+    clean = cli("reverify")
+    assert clean.exit_code == 0
+    assert clean.stdout.splitlines()[-1].startswith(
+        "done: 2 symbol(s) checked, 954 date(s) compared, 0 differ, 0 failed"
+    )

@@ -1,5 +1,6 @@
 """Jobs select the assets that schedules, sensors and the command line mean them to run."""
 
+import dagster as dg
 import pytest
 
 from stock_pipeline.definitions import defs
@@ -44,3 +45,15 @@ def test_every_job_is_in_the_definitions_once() -> None:
     assert len(names) == len(set(names))
     for name in names:
         assert defs.resolve_job_def(name).name == name
+
+
+def test_reverification_runs_in_its_own_job_only() -> None:
+    check = dg.AssetCheckKey(dg.AssetKey("daily_prices"), "matches_yahoo")
+    reverify = defs.resolve_job_def("reverify_job")
+    assert reverify.asset_layer.selected_asset_keys == set()
+    assert check in reverify.asset_layer.asset_graph.asset_check_keys
+    assert reverify.partitions_def is None
+    daily = defs.resolve_job_def("daily_prices_job")
+    daily_checks = {k.name for k in daily.asset_layer.asset_graph.asset_check_keys}
+    assert daily_checks == {"ohlc_sane", "matches_intraday_bars"}  # the others stay
+    assert "daily_prices_reverification" not in daily.graph.node_names()

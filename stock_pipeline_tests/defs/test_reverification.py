@@ -8,6 +8,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from stock_pipeline.defs.assets.prices import daily_prices
+from stock_pipeline.defs.reverification import daily_prices_reverification
 from stock_pipeline.domain.partition_keys import history_key
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline_tests.support.pipeline import Pipeline
@@ -143,3 +145,54 @@ def test_symbols_without_daily_bars_cost_no_request(pipeline: Pipeline) -> None:
     assert found.passed
     assert pipeline.price_requests() == 1
     assert meta["symbols_checked"] == 1 and meta["symbols_without_daily_bars"] == 2
+
+
+def test_a_run_materializing_daily_prices_with_all_its_checks_skips_it(
+    pipeline: Pipeline,
+) -> None:
+    """As the UI's Materialize does: the asset and every check on it, in one run."""
+    pipeline.register(["MSFT"])
+    result = dg.materialize(
+        [daily_prices, daily_prices_reverification],
+        instance=pipeline.instance,
+        resources=pipeline.resources(),
+        partition_key="2026|MSFT",
+        raise_on_error=False,
+    )
+    assert result.success
+    assert "daily_prices_reverification" in {e.step_key for e in result.all_events}  # it ran
+    assert result.get_asset_check_evaluations() == []
+    assert pipeline.price_requests() == 1  # the sync's own request; no re-fetch
+
+
+def test_a_missed_dividend_is_recorded_from_the_answer_without_storing_bars_again(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.register(["MSFT"])
+    assert pipeline.materialize("daily_prices", "2025|MSFT", "2026|MSFT").success
+    with connect(pipeline.database) as con:
+        con.execute(
+            "DELETE FROM corporate_actions WHERE symbol = 'MSFT' AND ex_date = '2026-06-05'"
+        )
+    found, meta = evaluation(pipeline.reverify())
+    assert not found.passed
+    msft = meta["differing"]["MSFT"]
+    assert msft["by_column"] == {"adj_close": msft["differing_dates"]}  # every day before it
+    assert msft["first_dates"][0] == "2025-01-02"
+    assert msft["years_repaired"] == [] and msft["remaining_after_repair"] == 0
+    assert meta["new_events"] == 1 and meta["partitions_repaired"] == 0
+    assert evaluation(pipeline.reverify())[0].passed
+
+
+def test_an_adjustment_it_cannot_repair_stays_a_warning(pipeline: Pipeline) -> None:
+    """Only 2025 stored: the view divides 2026's dividends by the last stored close, not
+    the close before each ex-date, so adj_close is off; the bars are right, none is stored
+    again, and the warning says what remains, every week, until 2026 is synced."""
+    pipeline.register(["AAPL"])
+    assert pipeline.materialize("daily_prices", "2025|AAPL").success
+    found, meta = evaluation(pipeline.reverify())
+    aapl = meta["differing"]["AAPL"]
+    assert not found.passed and set(aapl["by_column"]) == {"adj_close"}
+    assert aapl["years_repaired"] == [] and aapl["remaining_after_repair"] > 0
+    assert pipeline.materialize("daily_prices", "2026|AAPL").success
+    assert evaluation(pipeline.reverify())[0].passed

@@ -20,8 +20,10 @@ from stock_pipeline.defs.schedules import (
     intraday_hourly_schedule,
     market_close_schedule,
     market_open_schedule,
+    reverify_schedule,
 )
 from stock_pipeline.domain.market_schedule import ny_clock
+from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.domain.trading_calendar import NEW_YORK
 from stock_pipeline_tests.support.pipeline import Pipeline
 from stock_pipeline_tests.support.quarantine import quarantine_symbol
@@ -267,3 +269,29 @@ def test_corporate_actions_are_refreshed_once_after_each_close(
     assert run_times(early) == ["13:20"]
     holiday = outcomes(corporate_actions_schedule, registered, date(2026, 11, 26))
     assert run_times(holiday) == []
+
+
+def test_reverification_runs_once_a_week_on_saturday_morning(
+    registered: dg.DagsterInstance,
+) -> None:
+    saturday = outcomes(reverify_schedule, registered, date(2026, 11, 28))
+    assert run_times(saturday) == ["07:00"]
+    (request,) = saturday["07:00"].run_requests or []
+    assert request.run_key == "reverify_schedule:2026-11-28T07:00:00-05:00"
+    assert request.tags[ORIGIN_TAG] == "schedule"
+    for weekday in (date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 29)):
+        assert ticks(reverify_schedule, weekday) == []  # Saturdays only
+    assert defs.resolve_schedule_def("reverify_schedule").job_name == "reverify_job"
+
+
+def test_reverification_by_hand_waits_for_the_close_and_for_symbols(
+    instance: dg.DagsterInstance,
+) -> None:
+    empty = evaluate(reverify_schedule, instance, datetime(2026, 11, 28, 12, tzinfo=UTC))
+    assert "no symbols registered" in (empty.skip_message or "")
+    instance.add_dynamic_partitions("symbols", ["AAPL"])
+    trading = evaluate(reverify_schedule, instance, datetime(2026, 11, 24, 16, tzinfo=UTC))
+    assert "the session is trading" in (trading.skip_message or "")
+    assert "16:00" in (trading.skip_message or "")
+    after = evaluate(reverify_schedule, instance, datetime(2026, 11, 24, 22, tzinfo=UTC))
+    assert len(after.run_requests or []) == 1
