@@ -29,6 +29,7 @@ from stock_pipeline.domain.reverification import (
     PRICE_TOLERANCE,
     VOLUME_TOLERANCE,
 )
+from stock_pipeline.domain.run_keys import PARTITION_TAG, RANGE_START_TAG
 from stock_pipeline.domain.symbols import parse_symbols
 from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
@@ -102,8 +103,15 @@ def _description(found: Reverification) -> str:
 
 
 def _skip_reason(context: dg.AssetCheckExecutionContext) -> str | None:
-    """Why this run must not re-verify: it materializes daily_prices partitions itself."""
-    if context.op_execution_context.job_def.partitions_def is not None:
+    """Why this run must not re-verify: it materializes daily_prices partitions itself
+    (a partitioned job, the UI's asset job with daily_prices selected, partition tags)."""
+    run = context.run
+    materializes = (
+        context.op_execution_context.job_def.partitions_def is not None
+        or daily_prices.key in (run.asset_selection or ())
+        or any(tag in run.tags for tag in (PARTITION_TAG, RANGE_START_TAG))
+    )
+    if materializes:
         return "this run materializes daily_prices; re-verification runs in reverify_job only"
     return None
 
@@ -136,6 +144,7 @@ def daily_prices_reverification(
         symbols,
         repair=not config.dry_run,
         max_workers=yahoo.max_workers,
+        warn=context.log.warning,  # in the run's event log, dates and values included
     )
     for check in found.symbols.values():
         for key, year in zip(check.repaired_keys, check.repaired, strict=True):

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -32,6 +32,8 @@ from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
 INTERVAL = "1d"  # weekly bars are not re-verified: they are aggregates of the daily ones
+BATCH_SYMBOLS = 100  # answers held in memory at once (25 years of one symbol: ~6,300 rows)
+Warn = Callable[[str], object]
 
 STORED_YEARS_SQL = """
     SELECT symbol, list(DISTINCT year ORDER BY year) AS years FROM daily_prices
@@ -122,8 +124,9 @@ def _final_only(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     changes by the minute: it is no correction)."""
     if frame.empty:
         return frame
-    days = pd.to_datetime(frame["date"]).dt.date
-    return frame[[session_is_final(d, now) for d in days]]
+    days = pd.to_datetime(frame["date"]).dt.date.tolist()
+    since = (now - timedelta(days=2)).date()  # sessions before then closed long ago
+    return frame[[d < since or session_is_final(d, now) for d in days]]
 
 
 def reverify(
@@ -134,16 +137,42 @@ def reverify(
     repair: bool = True,
     max_workers: int = 4,
     now: datetime | None = None,
+    warn: Warn | None = None,
+    batch_size: int = BATCH_SYMBOLS,
 ) -> Reverification:
     """Compare every stored daily bar of ``symbols`` with Yahoo today; store again the years
-    that differ (unless ``repair`` is False). One chart request per symbol with bars stored."""
-    now = now or settings.now()
+    that differ (unless ``repair`` is False). One chart request per symbol with bars stored,
+    ``batch_size`` symbols' answers in memory at a time. ``warn`` hears each difference
+    with its dates and values, each repair and what remains (default: this module's log)."""
     result = Reverification(dry_run=not repair)
     years = stored_years(database, symbols)
     result.skipped = [s for s in dict.fromkeys(symbols) if s not in years]
     checked = [s for s in dict.fromkeys(symbols) if s in years]
-    if not checked:
-        return result
+    for first in range(0, len(checked), max(1, batch_size)):
+        batch = checked[first : first + max(1, batch_size)]
+        _reverify_batch(
+            client,
+            database,
+            {s: years[s] for s in batch},
+            result,
+            max_workers,
+            now or settings.now(),
+            warn or log.warning,
+        )
+    return result
+
+
+def _reverify_batch(
+    client: YahooClient,
+    database: str,
+    years: dict[str, list[int]],
+    result: Reverification,
+    max_workers: int,
+    now: datetime,
+    warn: Warn,
+) -> None:
+    repair = not result.dry_run
+    checked = list(years)
     partitions = [SymbolYear(s, y) for s in checked for y in years[s]]
     client.forget_cached_answers()  # a re-verification must hear Yahoo today, not a memory
     fetched = fetch_history(client, partitions, INTERVAL, max_workers, today=now.date())
@@ -160,7 +189,7 @@ def reverify(
         ]
         if failures:
             check.error = "; ".join(failures)
-            log.warning("%s could not be re-verified: %s", symbol, check.error)
+            warn(f"{symbol} could not be re-verified: {check.error}")
         answer = answers.get(symbol)
         if answer is None:
             continue
@@ -169,31 +198,32 @@ def reverify(
         )
         if check.differs:
             found = check.comparison
-            log.warning(
-                "%s differs from Yahoo on %d of %d date(s) (years %s):\n  %s",
-                symbol,
-                len(found.dates),
-                found.compared,
-                ", ".join(map(str, found.years)),
-                "\n  ".join(found.lines()),
+            warn(
+                f"{symbol} differs from Yahoo on {len(found.dates)} of {found.compared} "
+                f"date(s) (years {', '.join(map(str, found.years))}):\n  "
+                + "\n  ".join(found.lines())
             )
+    differing = [result.symbols[s] for s in checked if result.symbols[s].differs]
     if repair:
-        _repair(client, database, result, answers, now)
+        _repair(client, database, result, differing, answers, now, warn)
     else:
-        for check in result.differing:
+        for check in differing:
             check.remaining = len(check.comparison.differences)
-    return result
 
 
 def _repair(
     client: YahooClient,
     database: str,
     result: Reverification,
+    differing: list[SymbolCheck],
     answers: dict[str, pd.DataFrame],
     now: datetime,
+    warn: Warn,
 ) -> None:
     """Store again each differing symbol's affected years from the answer just compared,
     as the ``daily_prices`` asset stores an answer; record every answer's events."""
+    if not answers:
+        return
     symbols = list(answers)
     stored = known_splits(database, symbols)
     traded: dict[str, pd.DataFrame] = {}
@@ -209,42 +239,38 @@ def _repair(
         (pd.Timestamp(f["fetched_at"].max()).to_pydatetime() for f in answers.values()),
         default=now,
     )
-    result.new_events = store_answer_events(
+    result.new_events += store_answer_events(
         database, pd.concat(traded.values(), ignore_index=True), arrived
     )
     repairs = [
         rows[rows["year"].isin(years)]
-        for check in result.differing
+        for check in differing
         if (years := check.comparison.stored_bar_years) and not (rows := traded[check.symbol]).empty
     ]
     frame = pd.concat(repairs, ignore_index=True) if repairs else None
     if frame is not None:
         with connect(database) as con:
             replace_slices(con, DAILY_PRICES, frame)
-    for check in result.differing:
+    for check in differing:
         if frame is None or not check.comparison.stored_bar_years:
             continue
         written = frame[frame["symbol"] == check.symbol]
         years = written["year"].astype("int64").tolist()
         check.rows_written_by_year = {y: years.count(y) for y in sorted(set(years))}
         check.repaired = sorted(check.rows_written_by_year)
-        log.warning(
-            "%s: stored again from Yahoo's answer: year(s) %s, %d row(s)",
-            check.symbol,
-            ", ".join(map(str, check.repaired)),
-            len(written),
+        warn(
+            f"{check.symbol}: stored again from Yahoo's answer: year(s) "
+            f"{', '.join(map(str, check.repaired))}, {len(written)} row(s)"
         )
-    views = _view(database, [c.symbol for c in result.differing])
-    for check in result.differing:
+    views = _view(database, [c.symbol for c in differing])
+    for check in differing:
         answer = _final_only(answers[check.symbol], now)
         again = compare_daily(views.get(check.symbol, answer.iloc[0:0]), answer)
         check.remaining = len(again.differences)
         if check.remaining:
-            log.warning(
-                "%s still differs after the repair on %d date(s): the adjustment, not the "
-                "stored bars (a dividend whose previous close is not stored, or one Yahoo "
-                "states differently):\n  %s",
-                check.symbol,
-                len(again.dates),
-                "\n  ".join(again.lines(5)),
+            warn(
+                f"{check.symbol} still differs after the repair on {len(again.dates)} "
+                "date(s): the adjustment, not the stored bars (a dividend whose previous "
+                "close is not stored, or one Yahoo states differently):\n  "
+                + "\n  ".join(again.lines(5))
             )

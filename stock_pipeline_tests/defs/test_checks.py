@@ -268,7 +268,7 @@ def test_project_jobs_run_the_checks_of_their_assets() -> None:
     intraday_job = project_defs.resolve_job_def("intraday_prices_job")
     check_names = {k.name for k in intraday_job.asset_layer.asset_graph.asset_check_keys}
     assert set(INTRADAY_CHECKS) <= check_names
-    assert len(ASSET_CHECKS) == 3
+    assert len(ASSET_CHECKS) == 4  # and the weekly re-verification (reverify_job only)
 
 
 def test_definitions_load_without_warnings() -> None:

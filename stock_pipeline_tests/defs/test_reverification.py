@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from stock_pipeline.defs.assets.prices import daily_prices
+from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.reverification import daily_prices_reverification
 from stock_pipeline.domain.partition_keys import history_key
 from stock_pipeline.warehouse.tables import connect
@@ -196,3 +196,31 @@ def test_an_adjustment_it_cannot_repair_stays_a_warning(pipeline: Pipeline) -> N
     assert aapl["years_repaired"] == [] and aapl["remaining_after_repair"] > 0
     assert pipeline.materialize("daily_prices", "2026|AAPL").success
     assert evaluation(pipeline.reverify())[0].passed
+
+
+def test_the_ui_materializing_a_daily_partition_with_its_checks_skips_it(
+    pipeline: Pipeline,
+) -> None:
+    """The UI launches the global asset job (unpartitioned: the assets' partitions differ)
+    with daily_prices and every check on it selected, and the partition as a tag."""
+    pipeline.register(["MSFT"])
+    defs = dg.Definitions(
+        assets=[daily_prices, intraday_prices],
+        asset_checks=[daily_prices_reverification],
+        resources=pipeline.resources(),
+    )
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.partitions_def is None
+    subset = job.get_subset(
+        asset_selection={daily_prices.key},
+        asset_check_selection={dg.AssetCheckKey(daily_prices.key, "matches_yahoo")},
+    )
+    result = subset.execute_in_process(
+        instance=pipeline.instance,
+        tags={"dagster/partition": "2026|MSFT"},
+        raise_on_error=False,
+    )
+    assert result.success
+    assert "daily_prices_reverification" in {e.step_key for e in result.all_events}
+    assert result.get_asset_check_evaluations() == []
+    assert pipeline.price_requests() == 1

@@ -1,0 +1,36 @@
+"""The re-verification service directly: batches of symbols, one request per symbol,
+warnings with dates and values."""
+
+from datetime import date
+from pathlib import Path
+
+from stock_pipeline.services.reverification import reverify
+from stock_pipeline.yahoo.client import YahooClient, YahooSettings
+from stock_pipeline_tests.support.pipeline import Pipeline
+
+
+def test_batches_cost_one_request_per_symbol_and_say_what_differs(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    symbols = ["MSFT", "AAPL", "IBM"]
+    pipeline.register(symbols)
+    assert pipeline.materialize("daily_prices", "2025|MSFT", "2026|IBM").success
+    pipeline.fake.config.corrections = {"IBM": {date(2026, 2, 3): 0.97}}
+    client = YahooClient(
+        YahooSettings(
+            base_url=pipeline.fake.url, requests_per_second=None, cache_dir=str(tmp_path / "yf")
+        )
+    )
+    pipeline.fake.reset_counters()
+    heard: list[str] = []
+    found = reverify(
+        client, str(pipeline.database), [*symbols, "KO"], warn=heard.append, batch_size=2
+    )
+    assert pipeline.price_requests() == 3  # KO has no daily bars: no request
+    assert found.skipped == ["KO"] and list(found.symbols) == symbols
+    assert [c.symbol for c in found.differing] == ["IBM"]
+    assert found.repaired_keys == ["2026|IBM"]
+    (differs, stored) = heard
+    assert differs.startswith("IBM differs from Yahoo on 1 of ")
+    assert "2026-02-03: open stored " in differs and ", Yahoo " in differs
+    assert stored.startswith("IBM: stored again from Yahoo's answer: year(s) 2026, ")
