@@ -2,12 +2,12 @@
 
 Per symbol: ONE chart request covering every year it has daily bars stored
 (``yahoo.batch.fetch_history``, as the ``daily_prices`` asset asks), compared on the same
-dates with the ``daily_prices_adjusted`` view (``domain.reverification``). Where they
-differ beyond tolerance, the affected years are stored again from that same answer,
-through the asset's raw write path: Yahoo's split adjustment undone with every known split
-(those stored and those the answer lists), prices at the ``priceHint``, the answer's
-corporate actions recorded as every daily answer's are. A Yahoo-side correction and a
-missed split or dividend both surface here. No Dagster here.
+dates with the ``daily_prices_adjusted`` view (``domain.reverification``). Where a price
+or the volume differs beyond tolerance, those years are stored again from that same
+answer, through the asset's raw write path: Yahoo's split adjustment undone with the
+splits it applied (those the answer lists, and stored ones after its last date), prices at
+the ``priceHint``, the answer's corporate actions recorded as every daily answer's are. A
+Yahoo-side correction and a missed split or dividend both surface here. No Dagster here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
@@ -31,9 +31,10 @@ from stock_pipeline.yahoo.batch import fetch_history
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
-INTERVAL = "1d"  # weekly bars are not re-verified: they are aggregates of the daily ones
+INTERVAL = "1d"  # weekly (1wk) rows are not re-verified
 BATCH_SYMBOLS = 100  # answers held in memory at once (25 years of one symbol: ~6,300 rows)
 Warn = Callable[[str], object]
+Split = tuple[date, float]  # (ex_date, new shares per old share)
 
 STORED_YEARS_SQL = """
     SELECT symbol, list(DISTINCT year ORDER BY year) AS years FROM daily_prices
@@ -211,6 +212,20 @@ def _reverify_batch(
             check.remaining = len(check.comparison.differences)
 
 
+def answer_splits(answer: pd.DataFrame, stored: Sequence[Split]) -> list[Split]:
+    """The splits Yahoo divided ``answer`` by: those it lists (within its dates, Yahoo's
+    word today wins over a stored ratio, and a stored split it does not list is not
+    applied) and the stored ones after its last date (it does not list them)."""
+    days = pd.to_datetime(answer["date"]).dt.date
+    listed = answer["stock_splits"].fillna(0) > 0
+    found = {
+        d: float(r) for d, r in zip(days[listed], answer.loc[listed, "stock_splits"], strict=True)
+    }
+    last = max(days) if len(days) else None
+    later = {d: r for d, r in stored if last is None or d > last}
+    return sorted({**later, **found}.items())
+
+
 def _repair(
     client: YahooClient,
     database: str,
@@ -228,12 +243,7 @@ def _repair(
     stored = known_splits(database, symbols)
     traded: dict[str, pd.DataFrame] = {}
     for symbol, answer in answers.items():
-        splits = dict(stored.get(symbol, []))
-        listed = answer[answer["stock_splits"].fillna(0) > 0]
-        splits.update(
-            {d: float(r) for d, r in zip(listed["date"], listed["stock_splits"], strict=True)}
-        )
-        known = sorted(splits.items())
+        known = answer_splits(answer, stored.get(symbol, []))
         traded[symbol] = as_traded(answer, "date", known, client.price_hints.get(symbol))
     arrived = max(
         (pd.Timestamp(f["fetched_at"].max()).to_pydatetime() for f in answers.values()),
