@@ -42,6 +42,7 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("bench.b9_history", ("B9", "B10")),
+    ("bench.b11_reverify", ("B11",)),
     ("bench.fake_timing", ("F2",)),
     ("bench.p1_progress_channel", ("P1",)),
 ]

@@ -16,6 +16,7 @@ from bench import (
     b6_write_memory,
     b7_rate_limit,
     b8_scale,
+    b11_reverify,
     fake_timing,
     p1_progress_channel,
 )
@@ -155,3 +156,10 @@ def test_p1_the_progress_channel_is_measured_inside_a_real_sync() -> None:
     assert p1.detail["writer_seconds"] > 0 and p1.detail["reader_polls"] > 0
     assert p1.detail["plain_lines_printed"] >= 1  # at least the last one
     assert 0 < p1.value < 100 and p1.unit == "%"
+
+
+def test_b11_reverification_costs_one_price_request_per_symbol() -> None:
+    (b11,) = b11_reverify.run(b11_reverify.SMOKE)
+    assert b11.id == "B11" and b11.met
+    assert b11.detail["requests_by_kind"]["chart"] == b11_reverify.SMOKE.symbols
+    assert b11.detail["partitions_repaired"] == 2  # the corrected symbols' 2025
