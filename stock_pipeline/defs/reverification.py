@@ -19,21 +19,25 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 from pydantic import Field
 
+from stock_pipeline import settings
 from stock_pipeline.defs.assets.prices import daily_prices
 from stock_pipeline.defs.concurrency import YAHOO_POOL
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
+from stock_pipeline.domain.partition_keys import history_key
 from stock_pipeline.domain.reverification import (
     ADJ_CLOSE_TOLERANCE,
     PRICE_TOLERANCE,
     VOLUME_TOLERANCE,
 )
-from stock_pipeline.domain.run_keys import PARTITION_TAG, RANGE_START_TAG
+from stock_pipeline.domain.run_keys import INTERVAL_TAG, PARTITION_TAG, RANGE_START_TAG
 from stock_pipeline.domain.symbols import parse_symbols
+from stock_pipeline.domain.verdicts import history_partition_verdicts, partition_summary
 from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
-from stock_pipeline.services.reverification import Reverification, reverify
+from stock_pipeline.services.reverification import Reverification, SymbolCheck, reverify
 
 MATCHES_YAHOO = "matches_yahoo"
 REVERIFY_CHECK_OP = "daily_prices_reverification"
@@ -102,6 +106,33 @@ def _description(found: Reverification) -> str:
     return "; ".join(parts)
 
 
+def _repaired_partitions(check: SymbolCheck) -> dict[str, dict[str, Any]]:
+    """Materialization metadata of each partition stored again, as a sync records it:
+    rows, first and last bar, finality, the partition's check verdicts (``check/…``),
+    plus which dates differed."""
+    if check.written is None or check.written.empty:
+        return {}
+    today = settings.now().date()
+    verdicts = history_partition_verdicts(check.written)
+    out: dict[str, dict[str, Any]] = {}
+    for year in check.repaired:
+        rows = check.written[check.written["year"] == year]
+        key = history_key(check.symbol, year)
+        days = pd.to_datetime(rows["date"]).dt.date
+        out[key] = {
+            "rows": len(rows),
+            "yahoo_requests": 1,
+            "final": year < today.year,
+            "interval": "1d",
+            "first_bar": str(days.min()),
+            "last_bar": str(days.max()),
+            "reverified": True,
+            "differing_dates": [str(d) for d in check.comparison.dates if d.year == year][:20],
+            **partition_summary(verdicts.get(key, {})),
+        }
+    return out
+
+
 def _skip_reason(context: dg.AssetCheckExecutionContext) -> str | None:
     """Why this run must not re-verify: it materializes daily_prices partitions itself
     (a partitioned job, the UI's asset job with daily_prices selected, partition tags)."""
@@ -147,20 +178,14 @@ def daily_prices_reverification(
         warn=context.log.warning,  # in the run's event log, dates and values included
     )
     for check in found.symbols.values():
-        for key, year in zip(check.repaired_keys, check.repaired, strict=True):
+        for key, metadata in _repaired_partitions(check).items():
             context.op_execution_context.log_event(
                 dg.AssetMaterialization(
                     asset_key=daily_prices.key,
                     partition=key,
                     description="stored again by re-verification: Yahoo's answer differed",
-                    metadata={
-                        "rows": int(check.rows_written_by_year.get(year, 0)),
-                        "interval": "1d",
-                        "reverified": True,
-                        "differing_dates": [
-                            str(d) for d in check.comparison.dates if d.year == year
-                        ][:20],
-                    },
+                    tags={INTERVAL_TAG: "1d"},
+                    metadata=metadata,
                 )
             )
     context.log.info(

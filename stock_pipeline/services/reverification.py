@@ -55,6 +55,7 @@ class SymbolCheck:
     comparison: Comparison = field(default_factory=Comparison)
     repaired: list[int] = field(default_factory=list)  # years stored again
     rows_written_by_year: dict[int, int] = field(default_factory=dict)
+    written: pd.DataFrame | None = None  # the rows stored again (the repaired years)
     remaining: int = 0  # differences left after the repair (compared again, no request)
     # or, in a dry run, every difference found
     error: str | None = None  # why it could not be verified
@@ -265,6 +266,7 @@ def _repair(
         if frame is None or not check.comparison.stored_bar_years:
             continue
         written = frame[frame["symbol"] == check.symbol]
+        check.written = written
         years = written["year"].astype("int64").tolist()
         check.rows_written_by_year = {y: years.count(y) for y in sorted(set(years))}
         check.repaired = sorted(check.rows_written_by_year)

@@ -84,8 +84,19 @@ def test_a_yahoo_correction_is_reported_and_its_year_stored_again(
     cols = ["open", "high", "low", "close", "volume"]
     pd.testing.assert_frame_equal(after.loc[unchanged, cols], before.loc[unchanged, cols])
 
-    # Dagster's partition status follows the write: 2025 was materialized by this run.
+    # Dagster's partition status follows the write: 2025 was materialized by this run,
+    # with the metadata a sync records and the dates that differed.
     assert latest_run(pipeline, history_key("MSFT", 2025)) == result.run_id
+    (event,) = [
+        e.event_specific_data.materialization
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    ]
+    assert event.partition == "2025|MSFT"
+    written = {k: getattr(v, "value", v) for k, v in event.metadata.items()}
+    assert written["rows"] == len(in_2025) and written["final"] is True
+    assert written["check/ohlc_sane"] == "passed"
+    assert written["differing_dates"] == [str(CORRECTED)]
     assert latest_run(pipeline, history_key("MSFT", 2024)) == synced[2024]
     assert latest_run(pipeline, history_key("MSFT", 2026)) == synced[2026]
 
