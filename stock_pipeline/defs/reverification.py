@@ -40,6 +40,7 @@ from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.reverification import Reverification, SymbolCheck, reverify
 
 MATCHES_YAHOO = "matches_yahoo"
+SHOWN = 20  # symbols named in the description; the metadata has them all
 REVERIFY_CHECK_OP = "daily_prices_reverification"
 MATCHES_YAHOO_SPEC = dg.AssetCheckSpec(
     MATCHES_YAHOO,
@@ -103,7 +104,8 @@ def _description(found: Reverification) -> str:
         )
         parts.append(f"{check.symbol}: {len(dates)} date(s) differ ({shown}){fix}")
     parts += [f"{symbol}: not checked ({why})" for symbol, why in sorted(found.failed.items())]
-    return "; ".join(parts)
+    more = f"; and {len(parts) - SHOWN} more (metadata: differing, failed)"
+    return "; ".join(parts[:SHOWN]) + (more if len(parts) > SHOWN else "")
 
 
 def _repaired_partitions(check: SymbolCheck) -> dict[str, dict[str, Any]]:

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
-from stock_pipeline.defs.reverification import daily_prices_reverification
+from stock_pipeline.defs.reverification import _description, daily_prices_reverification
 from stock_pipeline.domain.partition_keys import history_key
+from stock_pipeline.domain.reverification import Comparison, Difference
+from stock_pipeline.services.reverification import Reverification, SymbolCheck
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline_tests.support.pipeline import Pipeline
 
@@ -235,3 +237,16 @@ def test_the_ui_materializing_a_daily_partition_with_its_checks_skips_it(
     assert "daily_prices_reverification" in {e.step_key for e in result.all_events}
     assert result.get_asset_check_evaluations() == []
     assert pipeline.price_requests() == 1
+
+
+def test_the_description_names_twenty_symbols_and_counts_the_rest() -> None:
+    found = Reverification()
+    for i in range(25):
+        check = SymbolCheck(f"S{i:02d}", [2025])
+        check.comparison = Comparison(3, [Difference(CORRECTED, "close", 1.0, 2.0)])
+        found.symbols[check.symbol] = check
+    found.symbols["BAD"] = SymbolCheck("BAD", [2025], error="2025: NoDataError")
+    text = _description(found)
+    assert text.startswith("S00: 1 date(s) differ (2025-03-12); S01:")
+    assert "S19:" in text and "S20:" not in text and "BAD" not in text
+    assert text.endswith("; and 6 more (metadata: differing, failed)")
