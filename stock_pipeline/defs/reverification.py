@@ -167,10 +167,18 @@ def daily_prices_reverification(
     if skip:
         context.log.info("matches_yahoo not evaluated: %s", skip)
         return
+    registered = registered_symbols(context.instance)
     if config.symbols:
         symbols = parse_symbols(config.symbols)
+        unknown = [s for s in symbols if s not in set(registered)]
+        if unknown:  # a repair is recorded against the symbol's partitions
+            raise dg.Failure(
+                f"not registered: {', '.join(unknown)} (`stock-pipeline symbols list`); "
+                "only registered symbols are re-verified",
+                allow_retries=False,
+            )
     else:
-        symbols = active_symbols(context.instance, registered_symbols(context.instance))
+        symbols = active_symbols(context.instance, registered)
     found = reverify(
         yahoo.client(),
         str(warehouse.database),

@@ -250,3 +250,12 @@ def test_the_description_names_twenty_symbols_and_counts_the_rest() -> None:
     assert text.startswith("S00: 1 date(s) differ (2025-03-12); S01:")
     assert "S19:" in text and "S20:" not in text and "BAD" not in text
     assert text.endswith("; and 6 more (metadata: differing, failed)")
+
+
+def test_an_unregistered_symbol_is_refused_before_any_request(pipeline: Pipeline) -> None:
+    pipeline.register(["MSFT"])
+    result = pipeline.reverify(symbols=["MSFT", "IBM"])
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert "not registered: IBM" in failure.step_failure_data.error.message
+    assert pipeline.price_requests() == 0
