@@ -48,6 +48,7 @@ from stock_pipeline.domain.trading_calendar import (
     latest_session,
     sessions_between,
 )
+from stock_pipeline.domain.weeks import history_span
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
@@ -258,7 +259,9 @@ def plan_history(
                 "SELECT DISTINCT symbol, year FROM daily_prices WHERE interval = ? AND year < ?",
                 [interval, today.year],
             ).fetchall()
-        done = {(s, int(y)) for s, y in rows}
+        # A year is done once its last bar's sessions are all past: for weekly bars that
+        # is the Sunday after its last Monday, which can lie in the next year.
+        done = {(s, int(y)) for s, y in rows if history_span(int(y), interval)[1] < today}
     todo_cells = [(s, y) for s in chosen for y in years if (s, y) not in done]
     skipped = [history_key(s, y) for s in chosen for y in years if (s, y) in done]
     runs = slice_runs(todo_cells, order, list(years), history_key, batch_size)

@@ -77,6 +77,8 @@ class KnownSplits:
                 outcome.rows = 0
         if not result.frame.empty:
             result.frame = result.frame[~result.frame["symbol"].isin(set(self.failed))]
+        if result.events is not None and not result.events.empty:
+            result.events = result.events[~result.events["symbol"].isin(set(self.failed))]
 
 
 def splits_first(
@@ -221,7 +223,8 @@ def daily_prices(
     """Daily (1d) or weekly (1wk) bars of one symbol for one calendar year.
 
     Raw OHLC with Yahoo's adjusted close beside it; dividends and splits are rows' data, not
-    a rewrite of history. One Yahoo request per symbol covers every year in the run.
+    a rewrite of history. One Yahoo request per symbol covers every year in the run. Weekly
+    bars are aggregated from daily ones; a week belongs to the year of its Monday.
     """
     interval = _checked(normalize_history_interval, config.interval)
     partitions = _parsed(parse_history_keys, run_partition_keys(context))
@@ -239,7 +242,8 @@ def daily_prices(
             progress=progress,
         )
         _fetched(result, splits, progress)
-        store_answer_events(database, result.frame, settings.now())
+        answers = result.frame if result.events is None else result.events
+        store_answer_events(database, answers, settings.now())
         return finish_batch(
             context,
             result,

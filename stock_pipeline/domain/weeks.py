@@ -1,0 +1,117 @@
+"""Weekly bars from daily bars: every session in exactly one week, weeks owned by one year.
+
+The rule (docs/data-model.md, "Weekly bars"):
+
+* A week runs Monday to Sunday and is dated on its Monday, as Yahoo dates its 1wk bars
+  (also when that Monday is a holiday).
+* A week belongs to the year partition of its Monday. Partition Y therefore holds the weeks
+  whose Monday falls in Y: it starts at Y's first Monday and ends on the Sunday after Y's
+  last Monday, which may lie in Y+1 (2025's last week, Monday 2025-12-29, holds
+  2026-01-02). Sessions before Y's first Monday belong to Y-1's last week.
+* A weekly bar is the aggregate of its week's daily bars: open = first open, high = max,
+  low = min, close = last close, volume = sum, ``adj_close`` = the last session's;
+  ``dividends`` sums the week's dividends, ``stock_splits`` multiplies its splits.
+* Its prices and volume are on the share basis of the week's **last session**: where a split
+  takes effect inside the week, the sessions before it are divided by its ratio (volume
+  multiplied) before aggregating, so one bar never mixes two bases. A week without a split
+  is exactly as traded. The adjusted view divides a weekly row by the splits after its week
+  (``basis_day``), so it equals the aggregate of the adjusted daily bars.
+
+Pure: pandas only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from stock_pipeline.domain.bars import DAILY_COLUMNS, empty_daily
+from stock_pipeline.domain.corporate_actions import split_factor
+
+WEEK_INTERVAL = "1wk"
+DAYS_TO_WEEK_END = 6  # Monday + 6 = the week's Sunday
+
+
+def week_of(day: date) -> date:
+    """The Monday of ``day``'s week: the date its weekly bar carries."""
+    return day - timedelta(days=day.weekday())
+
+
+def basis_day(week: date) -> date:
+    """The last day of the week dated ``week``: its bar is on the share basis of then."""
+    return week + timedelta(days=DAYS_TO_WEEK_END)
+
+
+def year_weeks(year: int) -> tuple[date, date]:
+    """First and last day of the sessions partition ``year`` of 1wk bars covers: from the
+    year's first Monday to the Sunday after its last Monday."""
+    first = week_of(date(year, 1, 1))
+    if first.year < year:
+        first += timedelta(days=7)
+    return first, basis_day(week_of(date(year, 12, 31)))
+
+
+def history_span(year: int, interval: str) -> tuple[date, date]:
+    """The days whose sessions partition ``year`` of ``interval`` (1d or 1wk) is made of."""
+    if interval == WEEK_INTERVAL:
+        return year_weeks(year)
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def weekly_from_daily(
+    daily: pd.DataFrame,
+    splits: Iterable[tuple[date, float]] = (),
+    decimals: int | None = None,
+) -> pd.DataFrame:
+    """One symbol's canonical daily rows, all on one share basis, as canonical 1wk rows.
+
+    ``splits``: the symbol's splits (ex_date, ratio) whose ex-date may fall inside a week of
+    ``daily``; a week's sessions before its split are put on the basis after it first. The
+    rows keep the basis of ``daily`` otherwise (as traded in, as traded out). ``decimals``:
+    round the prices of weeks with a split inside (the others are the daily values).
+    """
+    if daily.empty:
+        return empty_daily().assign(interval=WEEK_INTERVAL)
+    frame = daily.sort_values("date").reset_index(drop=True)
+    days = pd.to_datetime(frame["date"])
+    weeks = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
+    last_day = frame.groupby(weeks, sort=False)["date"].transform("max")
+    known = [(d, r) for d, r in splits if r and r > 0]
+    # Splits after a day but not after its week's last session: the ones inside its week.
+    inside = split_factor(frame["date"], known) / split_factor(last_day, known)
+    prices = frame.assign(
+        open=frame["open"] / inside,
+        high=frame["high"] / inside,
+        low=frame["low"] / inside,
+        close=frame["close"] / inside,
+        volume=np.round(frame["volume"].to_numpy(dtype="float64") * inside),
+        stock_splits=frame["stock_splits"].where(frame["stock_splits"] > 0, 1.0),
+        week=weeks,
+    )
+    grouped = prices.groupby("week", sort=True)
+    out = pd.DataFrame(
+        {
+            "symbol": grouped["symbol"].first(),
+            "interval": WEEK_INTERVAL,
+            "date": grouped["week"].first(),
+            "open": grouped["open"].first(),
+            "high": grouped["high"].max(),
+            "low": grouped["low"].min(),
+            "close": grouped["close"].last(),
+            "adj_close": grouped["adj_close"].last(),
+            "volume": grouped["volume"].sum(),
+            "dividends": grouped["dividends"].sum(),
+            "stock_splits": grouped["stock_splits"].prod(),
+        }
+    )
+    out["stock_splits"] = out["stock_splits"].where(out["stock_splits"] != 1.0, 0.0)
+    if decimals is not None:
+        for column in ("open", "high", "low", "close"):
+            out[column] = np.round(out[column].to_numpy(dtype="float64"), decimals)
+    extra = [c for c in daily.columns if c not in DAILY_COLUMNS and c != "year"]
+    for column in extra:  # e.g. fetched_at: the week's latest
+        out[column] = grouped[column].max()
+    return out.astype(DAILY_COLUMNS).reset_index(drop=True)
