@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -35,6 +36,7 @@ from stock_pipeline.services.corporate_actions import (
     store_answer_events,
 )
 from stock_pipeline.services.run_progress import run_tracker
+from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import BatchResult, fetch_history
 from stock_pipeline.yahoo.client import YahooClient
@@ -244,6 +246,8 @@ def daily_prices(
         _fetched(result, splits, progress)
         answers = result.frame if result.events is None else result.events
         store_answer_events(database, answers, settings.now())
+        with warehouse.connect(read_only=True) as con:  # each year's first move is from here
+            previous = closes_before_years(con, [(p.symbol, p.year) for p in partitions])
         return finish_batch(
             context,
             result,
@@ -251,5 +255,5 @@ def daily_prices(
             warehouse,
             extra={"interval": interval},
             tags={INTERVAL_TAG: interval},
-            judge=history_partition_verdicts,
+            judge=partial(history_partition_verdicts, splits=splits.splits, previous=previous),
         )
