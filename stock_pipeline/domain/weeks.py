@@ -13,9 +13,10 @@ The rule (docs/data-model.md, "Weekly bars"):
   ``dividends`` sums the week's dividends, ``stock_splits`` multiplies its splits.
 * Its prices and volume are on the share basis of the week's **last session**: where a split
   takes effect inside the week, the sessions before it are divided by its ratio (volume
-  multiplied) before aggregating, so one bar never mixes two bases. A week without a split
-  is exactly as traded. The adjusted view divides a weekly row by the splits after its week
-  (``basis_day``), so it equals the aggregate of the adjusted daily bars.
+  multiplied) before aggregating, so one bar never mixes two bases (prices then kept to six
+  decimals). A week without a split is exactly as traded. The adjusted view divides a
+  weekly row by the splits after its week (``basis_day``), so it equals the aggregate of
+  the adjusted daily bars.
 
 Pure: pandas only.
 """
@@ -32,6 +33,9 @@ from stock_pipeline.domain.bars import DAILY_COLUMNS, empty_daily
 from stock_pipeline.domain.corporate_actions import split_factor
 
 WEEK_INTERVAL = "1wk"
+# A week with a split inside divides its earlier sessions' prices by the split: kept to six
+# decimals (not Yahoo's priceHint), so it still equals the aggregate of the adjusted days.
+SPLIT_WEEK_DECIMALS = 6
 DAYS_TO_WEEK_END = 6  # Monday + 6 = the week's Sunday
 
 
@@ -71,7 +75,8 @@ def weekly_from_daily(
     ``splits``: the symbol's splits (ex_date, ratio) whose ex-date may fall inside a week of
     ``daily``; a week's sessions before its split are put on the basis after it first. The
     rows keep the basis of ``daily`` otherwise (as traded in, as traded out). ``decimals``:
-    round the prices of weeks with a split inside (the others are the daily values).
+    round the prices (to drop float noise: 1118.55 / 3); a week without a split keeps the
+    daily values, so round them to at least their decimals.
     """
     if daily.empty:
         return empty_daily().assign(interval=WEEK_INTERVAL)

@@ -21,7 +21,6 @@ from stock_pipeline.domain.adjustments import as_traded
 from stock_pipeline.domain.bars import empty_daily, empty_intraday
 from stock_pipeline.domain.errors import DataValidationError, NoDataError
 from stock_pipeline.domain.failures import PartitionFailure
-from stock_pipeline.domain.instruments import DEFAULT_PRICE_HINT
 from stock_pipeline.domain.intervals import normalize_history_interval, normalize_intraday_interval
 from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
 from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
@@ -29,7 +28,12 @@ from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.stopping import SyncStopped
 from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
 from stock_pipeline.domain.validation import ohlc_violations
-from stock_pipeline.domain.weeks import WEEK_INTERVAL, history_span, weekly_from_daily
+from stock_pipeline.domain.weeks import (
+    SPLIT_WEEK_DECIMALS,
+    WEEK_INTERVAL,
+    history_span,
+    weekly_from_daily,
+)
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
@@ -247,10 +251,10 @@ def fetch_history(
                 daily = daily.assign(fetched_at=settings.now())  # when the answer arrived
                 known = list(splits.get(symbol, ())) if splits is not None else []
                 hint = client.price_hints.get(symbol)
-                decimals = None  # as Yahoo sent them, or as traded at priceHint decimals
+                decimals = None  # as Yahoo sent them, or as traded (rounded by as_traded)
                 if splits is not None:
                     daily = as_traded(daily, "date", known, hint)
-                    decimals = DEFAULT_PRICE_HINT if hint is None else hint
+                    decimals = SPLIT_WEEK_DECIMALS
                 frame = daily
                 if interval == WEEK_INTERVAL:
                     frame = weekly_from_daily(daily, known, decimals)

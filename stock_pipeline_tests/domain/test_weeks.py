@@ -83,7 +83,7 @@ def test_a_week_with_a_split_inside_is_on_the_basis_after_it() -> None:
             ("2026-06-12", 50, 53, 50, 52.5, 4000, 0),
         ]
     )
-    weekly = weekly_from_daily(frame, [(date(2026, 6, 10), 4.0)], decimals=2)
+    weekly = weekly_from_daily(frame, [(date(2026, 6, 10), 4.0)], decimals=6)
     (bar,) = weekly.itertuples()
     assert (bar.open, bar.high, bar.low, bar.close) == (50.0, 53.0, 49.0, 52.5)
     assert bar.volume == 4000 + 4000 + 4400 + 4000

@@ -162,6 +162,39 @@ def test_past_history_years_stored_are_skipped_the_current_one_never(
     assert plan.price_requests == 1
 
 
+def test_a_weekly_year_is_done_only_once_its_last_week_is_past(
+    registered: dg.DagsterInstance, duckdb_file: Path
+) -> None:
+    warehouse = WarehouseResource(path=str(duckdb_file))
+    for week in (date(2024, 12, 30), date(2025, 12, 29)):  # each year's last week
+        frame = pd.DataFrame(
+            {
+                "symbol": ["KO"],
+                "interval": ["1wk"],
+                "date": [week],
+                "year": [week.year],
+                "open": [1.0],
+                "high": [1.0],
+                "low": [1.0],
+                "close": [1.0],
+                "adj_close": [1.0],
+                "volume": [1],
+                "dividends": [0.0],
+                "stock_splits": [0.0],
+            }
+        )
+        warehouse.write(DAILY_PRICES, frame, {"fetched_at": NOW})
+    # 2025's last week (Monday 2025-12-29) holds Friday 2026-01-02's session.
+    plan = plan_history(
+        registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False, today=date(2026, 1, 2)
+    )
+    assert (plan.skipped, plan.todo) == (["2024|KO"], ["2025|KO"])
+    later = plan_history(
+        registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False, today=date(2026, 1, 5)
+    )
+    assert (later.skipped, later.todo) == (["2024|KO", "2025|KO"], [])
+
+
 def test_a_plan_runs_through_dagster_and_then_has_nothing_left(pipeline: Pipeline) -> None:
     pipeline.register(["AAPL"])
     plan = plan_intraday(pipeline.instance, pipeline.database, None, "5m", [TUE], force=False)
