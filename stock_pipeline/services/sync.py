@@ -48,7 +48,7 @@ from stock_pipeline.domain.trading_calendar import (
     latest_session,
     sessions_between,
 )
-from stock_pipeline.domain.weeks import history_span
+from stock_pipeline.domain.weeks import WEEK_INTERVAL, history_span, week_of
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
@@ -216,8 +216,10 @@ def plan_intraday(
 
 
 def history_years(
-    period: str | None, start: date | None, end: date | None, today: date
+    period: str | None, start: date | None, end: date | None, today: date, interval: str = "1d"
 ) -> list[int]:
+    """The year partitions a period or date range covers; for weekly bars, the years of
+    the weeks holding ``start`` and ``end`` (2025-01-02 is in 2024's week of 2024-12-30)."""
     if period is not None and (start or end):
         raise InvalidDateRangeError("give either --period or --start-date/--end-date, not both")
     if period is not None:
@@ -236,7 +238,10 @@ def history_years(
             f"{start} … {end} is before {HISTORY_FIRST_YEAR}, the first year of the daily "
             f"history partitions; give dates from {HISTORY_FIRST_YEAR}-01-01 on"
         )
-    return list(range(max(start.year, HISTORY_FIRST_YEAR), min(end, today).year + 1))
+    first, last = start, min(end, today)
+    if interval == WEEK_INTERVAL:
+        first, last = week_of(first), week_of(last)
+    return list(range(max(first.year, HISTORY_FIRST_YEAR), last.year + 1))
 
 
 def plan_history(

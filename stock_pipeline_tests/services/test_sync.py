@@ -87,6 +87,10 @@ def test_history_years_from_a_period_or_dates() -> None:
     assert history_years("2y", None, None, WED) == [2024, 2025, 2026]
     assert history_years("max", None, None, WED)[0] == 1980
     assert history_years(None, date(1970, 1, 1), date(1981, 6, 1), WED) == [1980, 1981]
+    # Weekly: the years of the weeks holding the dates (a week is its Monday's year).
+    jan_2, jan_3 = date(2025, 1, 2), date(2026, 1, 2)
+    assert history_years(None, jan_2, jan_3, WED) == [2025, 2026]
+    assert history_years(None, jan_2, jan_3, WED, "1wk") == [2024, 2025]
     with pytest.raises(InvalidDateRangeError, match="not both"):
         history_years("1y", MON, None, WED)
     with pytest.raises(InvalidDateRangeError, match="both --start-date and --end-date"):
