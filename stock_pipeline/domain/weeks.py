@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from stock_pipeline.domain.bars import DAILY_COLUMNS, empty_daily
-from stock_pipeline.domain.corporate_actions import split_factor
 
 WEEK_INTERVAL = "1wk"
 # A week with a split inside divides its earlier sessions' prices by the split: kept to six
@@ -80,43 +79,48 @@ def weekly_from_daily(
     """
     if daily.empty:
         return empty_daily().assign(interval=WEEK_INTERVAL)
-    frame = daily.sort_values("date").reset_index(drop=True)
-    days = pd.to_datetime(frame["date"])
-    weeks = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
-    last_day = frame.groupby(weeks, sort=False)["date"].transform("max")
-    known = [(d, r) for d, r in splits if r and r > 0]
+    frame = daily.sort_values("date", kind="stable").reset_index(drop=True)
+    days = pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[D]")
+    # Monday of each day's week: 1970-01-01 was a Thursday, so day + 3 counts from a Monday.
+    weeks = days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+    starts = np.flatnonzero(np.r_[True, weeks[1:] != weeks[:-1]])
+    ends = np.r_[starts[1:], len(weeks)] - 1
+    sizes = np.diff(np.r_[starts, len(weeks)])
+    last_day = np.repeat(days[ends], sizes)
     # Splits after a day but not after its week's last session: the ones inside its week.
-    inside = split_factor(frame["date"], known) / split_factor(last_day, known)
-    prices = frame.assign(
-        open=frame["open"] / inside,
-        high=frame["high"] / inside,
-        low=frame["low"] / inside,
-        close=frame["close"] / inside,
-        volume=np.round(frame["volume"].to_numpy(dtype="float64") * inside),
-        stock_splits=frame["stock_splits"].where(frame["stock_splits"] > 0, 1.0),
-        week=weeks,
-    )
-    grouped = prices.groupby("week", sort=True)
+    inside = np.ones(len(days))
+    for ex_date, ratio in splits:
+        if ratio and ratio > 0:
+            ex = np.datetime64(ex_date, "D")
+            inside = np.where((days < ex) & (ex <= last_day), inside * ratio, inside)
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(frame[name].to_numpy(dtype="float64"))
+
+    opens, highs, lows, closes = (column(c) / inside for c in ("open", "high", "low", "close"))
+    volume = np.round(column("volume") * inside)
+    ratios = column("stock_splits")
+    ratios = np.where(ratios > 0, ratios, 1.0)
+    split = np.multiply.reduceat(ratios, starts)
     out = pd.DataFrame(
         {
-            "symbol": grouped["symbol"].first(),
+            "symbol": frame["symbol"].to_numpy()[starts],
             "interval": WEEK_INTERVAL,
-            "date": grouped["week"].first(),
-            "open": grouped["open"].first(),
-            "high": grouped["high"].max(),
-            "low": grouped["low"].min(),
-            "close": grouped["close"].last(),
-            "adj_close": grouped["adj_close"].last(),
-            "volume": grouped["volume"].sum(),
-            "dividends": grouped["dividends"].sum(),
-            "stock_splits": grouped["stock_splits"].prod(),
+            "date": pd.DatetimeIndex(weeks[starts]).date,
+            "open": opens[starts],
+            "high": np.fmax.reduceat(highs, starts),
+            "low": np.fmin.reduceat(lows, starts),
+            "close": closes[ends],
+            "adj_close": column("adj_close")[ends],
+            "volume": np.add.reduceat(volume, starts),
+            "dividends": np.add.reduceat(np.nan_to_num(column("dividends")), starts),
+            "stock_splits": np.where(split != 1.0, split, 0.0),
         }
     )
-    out["stock_splits"] = out["stock_splits"].where(out["stock_splits"] != 1.0, 0.0)
     if decimals is not None:
-        for column in ("open", "high", "low", "close"):
-            out[column] = np.round(out[column].to_numpy(dtype="float64"), decimals)
+        for name in ("open", "high", "low", "close"):
+            out[name] = np.round(out[name].to_numpy(dtype="float64"), decimals)
     extra = [c for c in daily.columns if c not in DAILY_COLUMNS and c != "year"]
-    for column in extra:  # e.g. fetched_at: the week's latest
-        out[column] = grouped[column].max()
+    for name in extra:  # e.g. fetched_at: the last session's (one answer: all the same)
+        out[name] = frame[name].to_numpy()[ends]
     return out.astype(DAILY_COLUMNS).reset_index(drop=True)
