@@ -32,11 +32,16 @@ class Move:
         return self.close * self.split / self.previous_close - 1.0
 
     def __str__(self) -> str:
-        split = f" with a {self.split:g}:1 split" if self.split != 1.0 else ""
+        split = f" with a {_number(self.split)}:1 split" if self.split != 1.0 else ""
         return (
-            f"{self.symbol} {self.day}: close {self.close:g} after {self.previous_close:g} on "
-            f"{self.previous_day}{split} ({self.change:+.0%})"
+            f"{self.symbol} {self.day}: close {_number(self.close)} after "
+            f"{_number(self.previous_close)} on {self.previous_day}{split} ({self.change:+.0%})"
         )
+
+
+def _number(value: float) -> str:
+    """A price as people write it: 46121, 203.08, 0.0123 (no exponent, no float noise)."""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def daily_moves(

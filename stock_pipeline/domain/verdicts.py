@@ -190,6 +190,8 @@ def move_verdict(
     if bad:
         more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
         return Verdict(False, "; ".join(str(m) for m in bad[:10]) + more, meta)
+    if not moves:
+        return Verdict(True, "no daily (1d) closes to compare", meta)
     return Verdict(
         True, f"{len(moves)} move(s) within ±{MOVE_LIMIT:.0%} or explained by a split", meta
     )

@@ -68,3 +68,13 @@ def test_a_partitions_first_session_is_compared_across_the_year_boundary() -> No
     assert not history_partition_verdicts(alone, {}, stored)["2026|AAA"][DAILY_MOVE].passed
     # Without splits given, the asset judges sanity only (as before).
     assert set(history_partition_verdicts(alone)["2026|AAA"]) == {OHLC_SANE}
+
+
+def test_large_and_small_prices_are_named_without_exponents() -> None:
+    (move,) = daily_moves("BRK-A", [D[1]], [7_000_000.5], (D[0], 700_000.0))
+    assert "close 7000000.5 after 700000 on" in str(move)
+    (cheap,) = daily_moves("PNY", [D[1]], [0.0123], (D[0], 0.05), [(D[1], 0.5)])
+    assert (
+        str(cheap)
+        == "PNY 2026-06-11: close 0.0123 after 0.05 on 2026-06-10 with a 0.5:1 split (-88%)"
+    )
