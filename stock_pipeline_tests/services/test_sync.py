@@ -91,6 +91,8 @@ def test_history_years_from_a_period_or_dates() -> None:
     jan_2, jan_3 = date(2025, 1, 2), date(2026, 1, 2)
     assert history_years(None, jan_2, jan_3, WED) == [2025, 2026]
     assert history_years(None, jan_2, jan_3, WED, "1wk") == [2024, 2025]
+    assert history_years("1y", None, None, jan_3, "1wk") == [2025]
+    assert history_years("1y", None, None, date(2026, 1, 5), "1wk") == [2025, 2026]
     with pytest.raises(InvalidDateRangeError, match="not both"):
         history_years("1y", MON, None, WED)
     with pytest.raises(InvalidDateRangeError, match="both --start-date and --end-date"):
