@@ -226,8 +226,8 @@ def history_years(
         back = {"1y": 1, "2y": 2, "5y": 5, "max": today.year - HISTORY_FIRST_YEAR}[period]
         # Weekly: up to the year of this week's Monday (none of 2026's weeks has begun on
         # Friday 2026-01-02; that day is in 2025's last week).
-        last = week_of(today).year if interval == WEEK_INTERVAL else today.year
-        return list(range(today.year - back, last + 1))
+        last_year = week_of(today).year if interval == WEEK_INTERVAL else today.year
+        return list(range(today.year - back, last_year + 1))
     if start is None or end is None:
         raise InvalidDateRangeError(
             "give --period (1y 2y 5y max) or both --start-date and --end-date"
