@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from stock_pipeline.domain.planning import FetchWindow
-from stock_pipeline.domain.weeks import week_of
+from stock_pipeline.domain.weeks import week_of, weekly_from_daily
 from stock_pipeline.fake_yahoo import SplitEvent
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 from stock_pipeline_tests.support.pipeline import Pipeline
@@ -138,6 +138,19 @@ def test_weekly_bars_with_a_split_inside_a_week_adjust_like_yahoos(
     assert week["stock_splits"] == 2.0
     split_rows = pipeline.query("SELECT ex_date FROM corporate_actions WHERE kind = 'split'")
     assert [d.date() for d in pd.to_datetime(split_rows["ex_date"])] == [WEEK_SPLIT]
+    # Raw weekly rows (2025 fetched before the split, 2026 after) are the stored raw daily
+    # rows aggregated by the same rule: as traded, the split's week on its post-split basis
+    # (adj_close aside: Yahoo's as of each fetch, kept for audit).
+    stored = pipeline.query(
+        "SELECT * EXCLUDE (year, fetched_at, adj_close), 0.0 AS adj_close FROM daily_prices "
+        "WHERE date <= '2026-11-27' ORDER BY date"
+    )
+    stored["date"] = pd.to_datetime(stored["date"]).dt.date
+    days = stored[(stored["interval"] == "1d") & (stored["date"] >= date(2025, 1, 6))]
+    rebuilt = weekly_from_daily(days, [(WEEK_SPLIT, 2.0)], decimals=6)
+    weeks = stored[stored["interval"] == "1wk"].reset_index(drop=True)
+    weeks = weeks[list(rebuilt.columns)].astype(rebuilt.dtypes.to_dict())
+    pd.testing.assert_frame_equal(rebuilt, weeks)
 
     view = pipeline.query(
         "SELECT * FROM daily_prices_adjusted WHERE interval = ? ORDER BY date", ["1wk"]
