@@ -197,16 +197,23 @@ class PriceHistory:
             for j, column in enumerate(values):
                 out[j, rows] = column
 
+    def bad_print(self, symbol: str, sessions: IntArray) -> FloatArray:
+        """Per session: the factor its daily prices are misprinted by (1.0: right)."""
+        days = [(d - EPOCH).days for d in self.config.bad_prints.get(symbol.upper(), ())]
+        wrong = np.isin(session_table().days[sessions], np.asarray(days, dtype=np.int64))
+        return np.where(wrong, self.config.bad_print_factor, 1.0)
+
     def daily_bars(self, symbol: str, sessions: IntArray, now_s: float) -> Bars:
         o, h, low, c, v = self.daily_raw(symbol, sessions, now_s)
         _, known = self.factors(symbol, sessions, now_s)
+        basis = known / self.bad_print(symbol, sessions)  # a misprint scales prices only
         tab = session_table()
         return Bars(
             ts=tab.opens[sessions],
-            open=served(o, known),
-            high=served(h, known),
-            low=served(low, known),
-            close=served(c, known),
+            open=served(o, basis),
+            high=served(h, basis),
+            low=served(low, basis),
+            close=served(c, basis),
             volume=served_volume(v, known),
             session=sessions,
             null=np.zeros(len(sessions), dtype=bool),

@@ -66,6 +66,9 @@ class FakeYahooConfig:
     ``require_crumb``: v7 quote and quoteSummary answer 401 without a crumb we issued.
     ``minute_detail_since``: sessions before this date get daily bars from a cheap daily
     model instead of aggregated minutes (no intraday data is served that far back).
+    ``bad_prints``: per symbol, sessions whose daily bar (and the weekly, monthly bars
+    holding it) is served with every price times ``bad_print_factor``: Yahoo's 100× and
+    unit errors. Intraday bars stay right.
     """
 
     now: datetime | None = None
@@ -77,6 +80,8 @@ class FakeYahooConfig:
     null_bar_every: int = 500
     require_crumb: bool = False
     minute_detail_since: date = date(2020, 1, 1)
+    bad_prints: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
+    bad_print_factor: float = 100.0
 
     def __post_init__(self) -> None:
         self.unknown_symbols = frozenset(s.upper() for s in self.unknown_symbols)
