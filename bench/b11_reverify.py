@@ -52,7 +52,8 @@ def run(params: Params) -> list[Result]:
         )
         if not sync.success:
             raise RuntimeError("daily_prices_job failed")
-        fake.config.corrections = {s: {CORRECTED_DAY: 1.02} for s in corrected}
+        fake.config.bad_prints = {s: (CORRECTED_DAY,) for s in corrected}  # Yahoo corrects
+        fake.config.bad_print_factor = 1.02
         fake.reset_counters()
         clear_yfinance_cache()
         job = defs.resolve_job_def("reverify_job")

@@ -22,6 +22,16 @@ mkdir -p "$DAGSTER_HOME"
 if [ ! -f "$DAGSTER_HOME/dagster.yaml" ]; then
   cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 fi
+# Create the instance's storage once, in this process, before the daemon and the webserver
+# start: two processes creating a fresh SQLite instance at once race in alembic ("more than
+# one head"). Opening an existing instance changes nothing.
+.venv/bin/python -c "
+import dagster as dg
+with dg.DagsterInstance.get() as instance:
+    instance.get_runs(limit=1)
+    instance.all_instigator_state()
+    instance.get_asset_keys()
+"
 HOST="${DAGSTER_HOST:-127.0.0.1}"
 PORT="${DAGSTER_PORT:-3000}"
 LOG_DIR="${LOG_DIR:-$PWD/data/logs}"

@@ -227,7 +227,9 @@ def submit_historical_sync(
     if period is None and first is None and last is None:
         period = "1y"
     today = settings.now().date()
-    years = history_years(normalize_period(period) if period else None, first, last, today)
+    years = history_years(
+        normalize_period(period) if period else None, first, last, today, interval
+    )
     plan = plan_history(
         instance,
         settings.duckdb_path(),

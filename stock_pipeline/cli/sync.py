@@ -356,7 +356,9 @@ def sync_historical(
     if period is None and start_date is None and end_date is None:
         period = "1y"
     today = settings.now().date()
-    years = history_years(normalize_period(period) if period else None, start_date, end_date, today)
+    years = history_years(
+        normalize_period(period) if period else None, start_date, end_date, today, interval
+    )
     plan = _plan(
         lambda: plan_history(
             get_instance(),

@@ -34,6 +34,7 @@ from stock_pipeline.domain.verdicts import (
     BAR_COUNT,
     BARS_IN_SESSION,
     BLOCKING_CHECKS,
+    DAILY_MOVE,
     MATCHES_INTRADAY,
     OHLC_SANE,
     UNIQUE_BARS,
@@ -41,9 +42,12 @@ from stock_pipeline.domain.verdicts import (
     daily_consistency,
     daily_sanity,
     intraday_verdicts,
+    move_verdict,
     pick_intraday_day,
     run_verdict,
 )
+from stock_pipeline.warehouse.actions import stored_splits
+from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES, read_slices
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
@@ -100,6 +104,14 @@ DAILY_SPECS = [
         "within 1%; intraday volume 50-102% of the daily volume (intraday bars miss the "
         "closing auction and off-exchange trades). A warning, not a block. Evaluated once "
         "per run; the partitions that disagree are named in its metadata.",
+    ),
+    _spec(
+        DAILY_MOVE,
+        daily_prices,
+        "No daily (1d) close moves more than ±40% from the previous stored session's (in "
+        "the year before, too) unless a split in between explains it, measured on one share "
+        "basis: Yahoo's 100x and unit errors. A warning, not a block; the symbol, date and "
+        "both closes are named." + RUN_SCOPE,
     ),
 ]
 
@@ -211,7 +223,8 @@ INTRADAY_BY_DAY_SQL = """
 def daily_prices_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckResult]:
-    """Judge every (year, symbol) partition of the run; daily bars against intraday days."""
+    """Judge every (year, symbol) partition of the run; daily bars against intraday days,
+    and each close against the previous stored one (across the year boundary too)."""
     partitions = parse_history_keys(_checked_keys(context, history_partitions))
     slices = [{"symbol": p.symbol, "year": p.year} for p in partitions]
     symbols = sorted({p.symbol for p in partitions})
@@ -219,6 +232,8 @@ def daily_prices_checks(
     with warehouse.connect(read_only=True) as con:
         frame = read_slices(con, DAILY_PRICES, slices)
         by_day = con.execute(INTRADAY_BY_DAY_SQL, [symbols, years]).df()
+        previous = closes_before_years(con, [(p.symbol, p.year) for p in partitions])
+        splits = stored_splits(con, symbols)
     intraday = _intraday_days(by_day)
     groups: dict[tuple[str, int], pd.DataFrame] = {}
     for key, rows in frame.groupby(["symbol", "year"]):
@@ -228,9 +243,13 @@ def daily_prices_checks(
     for p in partitions:
         rows = groups.get((p.symbol, p.year), frame.iloc[0:0])
         days = {k[1].date(): bar for k, bar in intraday.items() if k[0] == p.symbol}
+        daily = rows[rows["interval"] == "1d"]
         verdicts[p.key] = {
             OHLC_SANE: daily_sanity(rows),
-            MATCHES_INTRADAY: daily_consistency(rows[rows["interval"] == "1d"], days),
+            MATCHES_INTRADAY: daily_consistency(daily, days),
+            DAILY_MOVE: move_verdict(
+                p.symbol, daily, previous.get((p.symbol, p.year)), splits.get(p.symbol, [])
+            ),
         }
     yield from _results(context, DAILY_SPECS, verdicts)
 

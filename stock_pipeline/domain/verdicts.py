@@ -10,7 +10,7 @@ so a failing check shows in the UI what is wrong and how much of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import cast
@@ -19,6 +19,7 @@ import pandas as pd
 
 from stock_pipeline.domain.consistency import DayBar, mismatches
 from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, INTRADAY_INTERVALS
+from stock_pipeline.domain.moves import MOVE_LIMIT, daily_moves, unexplained
 from stock_pipeline.domain.partition_keys import history_key, intraday_key
 from stock_pipeline.domain.session_rules import (
     count_expectation,
@@ -34,6 +35,7 @@ UNIQUE_BARS = "unique_bars"
 BARS_IN_SESSION = "bars_in_session"
 BAR_COUNT = "bar_count_matches_calendar"
 MATCHES_INTRADAY = "matches_intraday_bars"
+DAILY_MOVE = "daily_move_plausible"
 # Failures that mean corrupt data: they stop the run and what is downstream of it.
 BLOCKING_CHECKS = frozenset({OHLC_SANE, UNIQUE_BARS, BARS_IN_SESSION})
 
@@ -168,6 +170,49 @@ def daily_consistency(daily: pd.DataFrame, intraday: Mapping[date, DayBar]) -> V
     return Verdict(True, text, meta)
 
 
+Previous = tuple[date, float]  # the last stored session before a partition: (day, close)
+Splits = Mapping[str, Iterable[tuple[date, float]]]  # per symbol: (ex_date, ratio)
+
+
+def move_verdict(
+    symbol: str,
+    daily: pd.DataFrame,
+    previous: Previous | None,
+    splits: Iterable[tuple[date, float]],
+) -> Verdict:
+    """Close-to-close moves of one (symbol, year) partition's 1d rows beyond ±40 % that no
+    split explains (``domain.moves``); the first session is compared with ``previous``."""
+    rows = daily.sort_values("date")
+    days = [pd.Timestamp(d).date() for d in rows["date"]]
+    moves = daily_moves(symbol, days, rows["close"].tolist(), previous, splits)
+    bad = unexplained(moves)
+    meta: dict[str, str | int] = {"moves_compared": len(moves), "unexplained_moves": len(bad)}
+    if bad:
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        return Verdict(False, "; ".join(str(m) for m in bad[:10]) + more, meta)
+    if not moves:
+        return Verdict(True, "no daily (1d) closes to compare", meta)
+    return Verdict(
+        True, f"{len(moves)} move(s) within ±{MOVE_LIMIT:.0%} or explained by a split", meta
+    )
+
+
+def _previous_close(
+    frame: pd.DataFrame, symbol: str, year: int, stored: Mapping[tuple[str, int], Previous]
+) -> Previous | None:
+    """The last 1d close before ``year``: from the frame's earlier years, else stored."""
+    earlier = frame[
+        (frame["symbol"] == symbol)
+        & (frame["interval"] == "1d")
+        & (frame["year"] < year)
+        & (frame["close"] > 0)
+    ]
+    if not earlier.empty:
+        last = earlier.sort_values("date").iloc[-1]
+        return pd.Timestamp(last["date"]).date(), float(last["close"])
+    return stored.get((symbol, year))
+
+
 # How many offending partitions a run's check result names (the rest are counted).
 PARTITIONS_NAMED = 50
 
@@ -237,14 +282,27 @@ def intraday_partition_verdicts(frame: pd.DataFrame) -> dict[str, dict[str, Verd
     return judged
 
 
-def history_partition_verdicts(frame: pd.DataFrame) -> dict[str, dict[str, Verdict]]:
-    """The daily sanity check on each (symbol, year) slice of a frame about to be written.
+def history_partition_verdicts(
+    frame: pd.DataFrame,
+    splits: Splits | None = None,
+    previous: Mapping[tuple[str, int], Previous] | None = None,
+) -> dict[str, dict[str, Verdict]]:
+    """The daily checks on each (symbol, year) slice of a frame about to be written.
 
+    Sanity always; with ``splits`` (per symbol) the daily moves too, each partition's first
+    session compared with the last one before it in the frame or, failing that, in
+    ``previous`` (per (symbol, year): the last stored 1d session before that year).
     Whether daily bars match the intraday ones needs the stored intraday days: that
     verdict is the run check's alone.
     """
     judged: dict[str, dict[str, Verdict]] = {}
     for group, rows in frame.groupby(["symbol", "year"], sort=False):
-        symbol, year = cast(tuple[str, int], group)
-        judged[history_key(str(symbol), int(year))] = {OHLC_SANE: daily_sanity(rows)}
+        key = cast(tuple[str, int], group)
+        symbol, year = str(key[0]), int(key[1])
+        verdicts = {OHLC_SANE: daily_sanity(rows)}
+        if splits is not None:
+            before = _previous_close(frame, symbol, year, previous or {})
+            daily = rows[rows["interval"] == "1d"]
+            verdicts[DAILY_MOVE] = move_verdict(symbol, daily, before, splits.get(symbol, ()))
+        judged[history_key(symbol, year)] = verdicts
     return judged

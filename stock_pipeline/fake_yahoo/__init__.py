@@ -8,8 +8,7 @@ It serves deterministic synthetic prices for any symbol on the NYSE calendar (se
 
 Special symbols: ZZRATELIMIT (429), ZZSERVERERROR (500), ZZBADJSON (truncated JSON),
 ZZEMPTY (empty chart results), ZZFLAKY (500 for its first chart data requests), any other
-ZZ... symbol is unknown (404). SPLT has a 4:1 split on 2026-06-15. ``corrections`` in the
-config makes Yahoo change a past daily bar while serving (a Yahoo-side correction).
+ZZ... symbol is unknown (404). SPLT has a 4:1 split on 2026-06-15.
 """
 
 from stock_pipeline.fake_yahoo.config import (

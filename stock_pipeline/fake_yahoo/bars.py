@@ -163,18 +163,7 @@ class PriceHistory:
                     self._cache[(sym, int(sessions[k]))] = (o, h, low, c, int(vol[k]))
                 while len(self._cache) > self.CACHE_SIZE:
                     self._cache.popitem(last=False)
-        self._correct(sym, sessions, out)
         return out[0], out[1], out[2], out[3], vol
-
-    def _correct(self, sym: str, sessions: IntArray, out: FloatArray) -> None:
-        """Apply ``config.corrections`` (after the cache: they may change while serving)."""
-        corrected = self.config.corrections.get(sym)
-        if not corrected:
-            return
-        days = session_table().days[sessions]
-        for day, factor in corrected.items():
-            hit = days == (day - EPOCH).days
-            out[:, hit] = np.round(out[:, hit] * factor, 2)  # traded prices are in cents
 
     def _fill(
         self,
@@ -208,16 +197,23 @@ class PriceHistory:
             for j, column in enumerate(values):
                 out[j, rows] = column
 
+    def bad_print(self, symbol: str, sessions: IntArray) -> FloatArray:
+        """Per session: the factor its daily prices are misprinted by (1.0: right)."""
+        days = [(d - EPOCH).days for d in self.config.bad_prints.get(symbol.upper(), ())]
+        wrong = np.isin(session_table().days[sessions], np.asarray(days, dtype=np.int64))
+        return np.where(wrong, self.config.bad_print_factor, 1.0)
+
     def daily_bars(self, symbol: str, sessions: IntArray, now_s: float) -> Bars:
         o, h, low, c, v = self.daily_raw(symbol, sessions, now_s)
         _, known = self.factors(symbol, sessions, now_s)
+        basis = known / self.bad_print(symbol, sessions)  # a misprint scales prices only
         tab = session_table()
         return Bars(
             ts=tab.opens[sessions],
-            open=served(o, known),
-            high=served(h, known),
-            low=served(low, known),
-            close=served(c, known),
+            open=served(o, basis),
+            high=served(h, basis),
+            low=served(low, basis),
+            close=served(c, basis),
             volume=served_volume(v, known),
             session=sessions,
             null=np.zeros(len(sessions), dtype=bool),

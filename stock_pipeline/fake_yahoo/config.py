@@ -49,9 +49,11 @@ DEFAULT_SPLITS: Mapping[str, tuple[SplitEvent, ...]] = {
 @dataclass
 class FakeYahooConfig:
     """Behaviour of one fake server. ``now``, ``latency_seconds``, ``rate_limit_per_second``,
-    ``unknown_symbols``, ``flaky_failures``, ``null_bar_every``, ``require_crumb`` and
-    ``corrections`` may be changed while it runs; ``splits`` and ``minute_detail_since``
-    must be set before (closed sessions' daily bars are cached).
+    ``unknown_symbols``, ``flaky_failures``, ``null_bar_every``, ``require_crumb``,
+    ``bad_prints`` and ``bad_print_factor`` may be changed while it runs (a bad print set
+    after a sync is Yahoo correcting a past value, as the re-verification tests need);
+    ``splits`` and ``minute_detail_since`` must be set before (closed sessions' daily bars
+    are cached).
 
     ``now``: the fake's clock (a fixed UTC instant; ``None`` follows the real clock).
     ``latency_seconds``: sleep before answering each request.
@@ -66,9 +68,9 @@ class FakeYahooConfig:
     ``require_crumb``: v7 quote and quoteSummary answer 401 without a crumb we issued.
     ``minute_detail_since``: sessions before this date get daily bars from a cheap daily
     model instead of aggregated minutes (no intraday data is served that far back).
-    ``corrections``: per symbol, per session date, a factor Yahoo's daily bar of that
-    session is multiplied by (open, high, low, close; volume unchanged), as when Yahoo
-    corrects a past value after the fact. Intraday bars are not corrected.
+    ``bad_prints``: per symbol, sessions whose daily bar (and the weekly, monthly bars
+    holding it) is served with every price times ``bad_print_factor``: Yahoo's 100× and
+    unit errors. Intraday bars stay right.
     """
 
     now: datetime | None = None
@@ -80,7 +82,8 @@ class FakeYahooConfig:
     null_bar_every: int = 500
     require_crumb: bool = False
     minute_detail_since: date = date(2020, 1, 1)
-    corrections: Mapping[str, Mapping[date, float]] = field(default_factory=dict)
+    bad_prints: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
+    bad_print_factor: float = 100.0
 
     def __post_init__(self) -> None:
         self.unknown_symbols = frozenset(s.upper() for s in self.unknown_symbols)

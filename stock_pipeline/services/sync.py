@@ -48,6 +48,7 @@ from stock_pipeline.domain.trading_calendar import (
     latest_session,
     sessions_between,
 )
+from stock_pipeline.domain.weeks import WEEK_INTERVAL, history_span, week_of
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
@@ -215,13 +216,18 @@ def plan_intraday(
 
 
 def history_years(
-    period: str | None, start: date | None, end: date | None, today: date
+    period: str | None, start: date | None, end: date | None, today: date, interval: str = "1d"
 ) -> list[int]:
+    """The year partitions a period or date range covers; for weekly bars, the years of
+    the weeks holding ``start`` and ``end`` (2025-01-02 is in 2024's week of 2024-12-30)."""
     if period is not None and (start or end):
         raise InvalidDateRangeError("give either --period or --start-date/--end-date, not both")
     if period is not None:
         back = {"1y": 1, "2y": 2, "5y": 5, "max": today.year - HISTORY_FIRST_YEAR}[period]
-        return list(range(today.year - back, today.year + 1))
+        # Weekly: up to the year of this week's Monday (none of 2026's weeks has begun on
+        # Friday 2026-01-02; that day is in 2025's last week).
+        last_year = week_of(today).year if interval == WEEK_INTERVAL else today.year
+        return list(range(today.year - back, last_year + 1))
     if start is None or end is None:
         raise InvalidDateRangeError(
             "give --period (1y 2y 5y max) or both --start-date and --end-date"
@@ -235,7 +241,10 @@ def history_years(
             f"{start} … {end} is before {HISTORY_FIRST_YEAR}, the first year of the daily "
             f"history partitions; give dates from {HISTORY_FIRST_YEAR}-01-01 on"
         )
-    return list(range(max(start.year, HISTORY_FIRST_YEAR), min(end, today).year + 1))
+    first, last = start, min(end, today)
+    if interval == WEEK_INTERVAL:
+        first, last = week_of(first), week_of(last)
+    return list(range(max(first.year, HISTORY_FIRST_YEAR), last.year + 1))
 
 
 def plan_history(
@@ -258,7 +267,9 @@ def plan_history(
                 "SELECT DISTINCT symbol, year FROM daily_prices WHERE interval = ? AND year < ?",
                 [interval, today.year],
             ).fetchall()
-        done = {(s, int(y)) for s, y in rows}
+        # A year is done once its last bar's sessions are all past: for weekly bars that
+        # is the Sunday after its last Monday, which can lie in the next year.
+        done = {(s, int(y)) for s, y in rows if history_span(int(y), interval)[1] < today}
     todo_cells = [(s, y) for s in chosen for y in years if (s, y) not in done]
     skipped = [history_key(s, y) for s in chosen for y in years if (s, y) in done]
     runs = slice_runs(todo_cells, order, list(years), history_key, batch_size)

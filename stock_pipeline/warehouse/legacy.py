@@ -26,6 +26,12 @@ PENDING = Table(
 )
 # price table → the column holding each row's New York trading day
 PRICE_TABLES = {"daily_prices": "date", "intraday_prices": "session_date"}
+# price table → the day (of row r) whose share basis a row is put on: a weekly row's is its
+# week's end (tables.BASIS_DAY)
+BASIS_DAYS = {
+    "daily_prices": "CASE WHEN r.interval = '1wk' THEN r.date + 6 ELSE r.date END",
+    "intraday_prices": "r.session_date",
+}
 
 
 def note_legacy_rows(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
@@ -57,7 +63,7 @@ def rebase_legacy(con: duckdb.DuckDBPyConnection, symbol: str) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         for table, until in pending:
-            day = PRICE_TABLES[table]
+            day = BASIS_DAYS[table]
             key = "date" if table == "daily_prices" else "ts"
             # A split counts when it took effect before the row was fetched.
             result = con.execute(
@@ -70,7 +76,7 @@ def rebase_legacy(con: duckdb.DuckDBPyConnection, symbol: str) -> int:
                     FROM (
                         SELECT r.interval, r.{key}, product(a.value) AS factor
                         FROM "{table}" r JOIN corporate_actions a
-                          ON a.symbol = r.symbol AND a.kind = 'split' AND a.ex_date > r.{day}
+                          ON a.symbol = r.symbol AND a.kind = 'split' AND a.ex_date > {day}
                          AND a.ex_date <= CAST(timezone('America/New_York', r.fetched_at) AS DATE)
                         WHERE r.symbol = ? AND r.fetched_at <= ?
                         GROUP BY ALL

@@ -8,6 +8,7 @@ the symbol, so the next command is obvious.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -131,3 +132,33 @@ def _why_empty(con: duckdb.DuckDBPyConnection, symbol: str, interval: str, span:
         f"no {interval} bars of {symbol} in {span}; stored: {ranges}. "
         f"Reach further back with --days"
     )
+
+
+def closes_before_years(
+    con: duckdb.DuckDBPyConnection, partitions: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[date, float]]:
+    """Per (symbol, year): the last stored daily (1d) session before that year and its
+    close, however far back (a partition's first move is measured from it)."""
+    if not partitions:
+        return {}
+    wanted = pd.DataFrame(
+        {
+            "symbol": [s for s, _ in partitions],
+            "year": [int(y) for _, y in partitions],
+            "first_day": [date(int(y), 1, 1) for _, y in partitions],
+        }
+    )
+    con.register("wanted_years", wanted)
+    try:
+        found = con.execute(
+            """
+            SELECT w.symbol, w.year, p.date, p.close
+            FROM wanted_years w
+            ASOF JOIN (SELECT symbol, date, close FROM daily_prices
+                       WHERE interval = '1d' AND close > 0) p
+              ON w.symbol = p.symbol AND w.first_day > p.date
+            """
+        ).fetchall()
+    finally:
+        con.unregister("wanted_years")
+    return {(str(s), int(y)): (d, float(c)) for s, y, d, c in found}

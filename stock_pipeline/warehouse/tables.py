@@ -171,6 +171,11 @@ dividend_steps AS (
     FROM dividend_ratios)"""
 
 
+# The day whose share basis a daily_prices row is on: its date, or for a weekly (1wk) row the
+# last day of its week (domain.weeks: a week with a split inside is on the basis after it).
+BASIS_DAY = "CASE WHEN interval = '1wk' THEN date + 6 ELSE date END"
+
+
 @dataclass(frozen=True)
 class View:
     name: str
@@ -191,9 +196,9 @@ DAILY_PRICES_ADJUSTED = View(
            p.close / coalesce(s.factor, 1) * coalesce(d.factor, 1) AS adj_close,
            CAST(round(p.volume * coalesce(s.factor, 1)) AS BIGINT) AS volume,
            st.currency, p.fetched_at
-    FROM daily_prices p
-    ASOF LEFT JOIN split_steps s ON p.symbol = s.symbol AND p.date < s.ex_date
-    ASOF LEFT JOIN dividend_steps d ON p.symbol = d.symbol AND p.date < d.ex_date
+    FROM (SELECT *, {BASIS_DAY} AS basis_day FROM daily_prices) p
+    ASOF LEFT JOIN split_steps s ON p.symbol = s.symbol AND p.basis_day < s.ex_date
+    ASOF LEFT JOIN dividend_steps d ON p.symbol = d.symbol AND p.basis_day < d.ex_date
     LEFT JOIN stocks st ON st.symbol = p.symbol""",
 )
 INTRADAY_PRICES_ADJUSTED = View(

@@ -21,13 +21,19 @@ from stock_pipeline.domain.adjustments import as_traded
 from stock_pipeline.domain.bars import empty_daily, empty_intraday
 from stock_pipeline.domain.errors import DataValidationError, NoDataError
 from stock_pipeline.domain.failures import PartitionFailure
-from stock_pipeline.domain.intervals import normalize_intraday_interval
+from stock_pipeline.domain.intervals import normalize_history_interval, normalize_intraday_interval
 from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
 from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
 from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.stopping import SyncStopped
 from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
 from stock_pipeline.domain.validation import ohlc_violations
+from stock_pipeline.domain.weeks import (
+    SPLIT_WEEK_DECIMALS,
+    WEEK_INTERVAL,
+    history_span,
+    weekly_from_daily,
+)
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
@@ -64,6 +70,9 @@ class BatchResult:
     frame: pd.DataFrame
     outcomes: dict[str, PartitionOutcome] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
+    # History: the daily rows the answers held, whose dividends and splits columns are
+    # events on their own ex-dates (a weekly row's are its week's). None: ``frame``'s.
+    events: pd.DataFrame | None = None
 
     @property
     def failures(self) -> dict[str, PartitionFailure]:
@@ -205,7 +214,14 @@ def fetch_history(
     progress: ProgressTracker | None = None,
 ) -> BatchResult:
     """Daily or weekly bars for (symbol, year) partitions: one request per symbol
-    (``splits``: as in ``fetch_intraday``)."""
+    (``splits``: as in ``fetch_intraday``).
+
+    Both ask Yahoo for daily bars: weekly bars are aggregated from them
+    (``domain.weeks``), each week in the partition of its Monday's year, so a week across
+    New Year loses no session. ``result.events`` keeps the daily rows, whose dividends and
+    splits are on their own ex-dates.
+    """
+    interval = normalize_history_interval(interval)
     today = today or settings.now().date()
     by_symbol: dict[str, list[int]] = {}
     for p in partitions:
@@ -215,34 +231,56 @@ def fetch_history(
 
     def run(
         item: tuple[str, list[int]],
-    ) -> tuple[str, list[int], pd.DataFrame | None, PartitionFailure | None, Counter[str]]:
+    ) -> tuple[
+        str,
+        list[int],
+        pd.DataFrame | None,
+        pd.DataFrame | None,
+        PartitionFailure | None,
+        Counter[str],
+    ]:
         symbol, years = item
-        start = date(min(years), 1, 1)
-        end = min(date(max(years), 12, 31), today)
+        spans = [history_span(year, interval) for year in years]
+        start = min(first for first, _ in spans)
+        end = min(max(last for _, last in spans), today)
         with client.meter() as meter:
             try:
-                frame = client.history(symbol, interval=interval, start=start, end=end)
-                frame = frame.assign(fetched_at=settings.now())  # when the answer arrived
+                if start > end:
+                    raise NoDataError(symbol, f"no {interval} bar of {years} has begun by {today}")
+                daily = client.history(symbol, interval="1d", start=start, end=end)
+                daily = daily.assign(fetched_at=settings.now())  # when the answer arrived
+                known = list(splits.get(symbol, ())) if splits is not None else []
+                hint = client.price_hints.get(symbol)
+                decimals = None  # as Yahoo sent them, or as traded (rounded by as_traded)
                 if splits is not None:
-                    hint = client.price_hints.get(symbol)
-                    frame = as_traded(frame, "date", splits.get(symbol, ()), hint)
-                return symbol, years, frame, None, meter.counts
+                    daily = as_traded(daily, "date", known, hint)
+                    decimals = SPLIT_WEEK_DECIMALS
+                frame = daily
+                if interval == WEEK_INTERVAL:
+                    frame = weekly_from_daily(daily, known, decimals)
+                return symbol, years, frame, daily, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
                 _log_failure(exc, "%s history %s..%s failed: %s", symbol, start, end, exc)
-                return symbol, years, None, PartitionFailure.from_error(exc), meter.counts
+                return symbol, years, None, None, PartitionFailure.from_error(exc), meter.counts
 
     result = BatchResult(frame=empty_daily())
     result.requests.update(_prime_timezones(client, list(by_symbol), progress))
     frames: list[pd.DataFrame] = []
+    answers: list[pd.DataFrame] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        for symbol, years, frame, error, counts in pool.map(run, sorted(by_symbol.items())):
+        for symbol, years, frame, daily, error, counts in pool.map(run, sorted(by_symbol.items())):
             result.requests.update(counts)
+            if daily is not None:
+                answers.append(daily)
             keys = []
             for year in years:
                 key = SymbolYear(symbol, year).key
                 keys.append(key)
                 outcome = PartitionOutcome(
-                    key, requests=counts["chart"], error=error, final=year < today.year
+                    key,
+                    requests=counts["chart"],
+                    error=error,
+                    final=history_span(year, interval)[1] < today,
                 )
                 result.outcomes[key] = outcome
                 if frame is None:
@@ -254,4 +292,6 @@ def fetch_history(
             _report(progress, [result.outcomes[k] for k in keys], counts)
     if frames:
         result.frame = pd.concat(frames, ignore_index=True)
+    if answers:
+        result.events = pd.concat(answers, ignore_index=True)
     return result

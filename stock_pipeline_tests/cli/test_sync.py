@@ -122,7 +122,8 @@ def test_historical_sync_by_period_and_dates(cli: Cli) -> None:
         "--end-date",
         "2026-06-30",
     )
-    assert weekly.exit_code == 0 and "1 partition(s) stored" in weekly.output
+    # 2026-01-02 is in the week of Monday 2025-12-29: 2025's partition holds it.
+    assert weekly.exit_code == 0 and "2 partition(s) stored" in weekly.output
 
 
 @pytest.mark.parametrize(
@@ -194,7 +195,8 @@ def test_reverify_reports_and_repairs_a_yahoo_correction(cli: Cli, fake_yahoo: F
     assert cli("symbols", "add", "MSFT,AAPL").exit_code == 0
     synced = cli("sync-historical", "--start-date", "2025-01-01", "--end-date", "2026-11-25")
     assert synced.exit_code == 0, synced.output
-    fake_yahoo.config.corrections = {"MSFT": {date(2025, 3, 12): 1.02}}
+    fake_yahoo.config.bad_prints = {"MSFT": (date(2025, 3, 12),)}  # Yahoo corrects it
+    fake_yahoo.config.bad_print_factor = 1.02
 
     fake_yahoo.reset_counters()
     dry = CliRunner().invoke(main, ["reverify", "--dry-run"])

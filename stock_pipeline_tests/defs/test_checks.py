@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from typing import NamedTuple
 
 import dagster as dg
@@ -18,6 +19,7 @@ from stock_pipeline.defs.checks import ASSET_CHECKS, daily_prices_checks, intrad
 from stock_pipeline.domain.verdicts import (
     BAR_COUNT,
     BARS_IN_SESSION,
+    DAILY_MOVE,
     MATCHES_INTRADAY,
     OHLC_SANE,
     UNIQUE_BARS,
@@ -242,8 +244,10 @@ def test_daily_bars_are_checked_against_the_days_intraday_bars(stored: Pipeline)
     assert found[MATCHES_INTRADAY].passed
     assert found[MATCHES_INTRADAY].metadata["days_compared"].value == 4  # 2 days × 2 symbols
     assert found[OHLC_SANE].passed
+    assert found[DAILY_MOVE].passed
     assert partition_verdicts(stored.instance, daily_prices.key, "2026|MSFT") == {
-        OHLC_SANE: "passed"
+        OHLC_SANE: "passed",
+        DAILY_MOVE: "passed",
     }
 
     with connect(stored.database) as con:
@@ -298,3 +302,46 @@ def test_an_unfetched_partition_is_reported_missing(pipeline: Pipeline) -> None:
     assert count.metadata["failed_partitions"].value == {
         "2026-11-25|AAPL": "no bars stored for this partition"
     }
+
+
+BAD_PRINT = date(2026, 1, 2)  # MSFT's first session of 2026, served 100x too high
+
+
+@pytest.mark.fake_yahoo(bad_prints={"MSFT": (BAD_PRINT,)})
+def test_a_100x_print_warns_across_the_year_boundary_but_a_real_split_does_not(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.register(["SPLT", "MSFT"])
+    assert pipeline.materialize("daily_prices", "2025|SPLT", "2025|MSFT").success
+    # 2026 alone: its first move is measured from 2025-12-31, stored by the run before.
+    year = {
+        "dagster/asset_partition_range_start": "2026|SPLT",
+        "dagster/asset_partition_range_end": "2026|MSFT",
+    }
+    result = dg.materialize(
+        [daily_prices, daily_prices_checks],
+        instance=pipeline.instance,
+        resources=pipeline.resources(),
+        tags=year,
+    )
+    assert result.success  # a warning: the run and what is downstream go on
+    move = evaluations(result)[DAILY_MOVE]
+    assert not move.passed and not move.blocking
+    assert move.severity == dg.AssetCheckSeverity.WARN
+    assert move.metadata["partitions_failed"].value == 1
+    assert move.metadata["unexplained_moves"].value == 2  # up on the 2nd, back on the 5th
+    named = move.metadata["failed_partitions"].value
+    assert list(named) == ["2026|MSFT"]  # SPLT's 4:1 split on 2026-06-15 explains its drop
+    assert named["2026|MSFT"].startswith("MSFT 2026-01-02: close ")
+    assert " on 2025-12-31 (+99" in named["2026|MSFT"]  # 100x and the day's own move
+    assert "MSFT 2026-01-05" in named["2026|MSFT"]
+    raw = pipeline.query(
+        "SELECT date, close FROM daily_prices WHERE symbol = 'SPLT' AND interval = '1d' "
+        "AND date IN ('2026-06-12', '2026-06-15') ORDER BY date"
+    )
+    assert raw["close"][1] / raw["close"][0] < 0.3  # as traded: the split is in the raw rows
+    # The asset's own verdict per partition, in its materialization metadata.
+    msft = partition_verdicts(pipeline.instance, daily_prices.key, "2026|MSFT")
+    assert msft[DAILY_MOVE].startswith("FAILED: MSFT 2026-01-02: close ")
+    splt = partition_verdicts(pipeline.instance, daily_prices.key, "2026|SPLT")
+    assert splt[DAILY_MOVE] == "passed"

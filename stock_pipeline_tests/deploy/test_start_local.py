@@ -60,7 +60,7 @@ def test_start_local_runs_both_and_stops_both(tmp_path: Path) -> None:
             time.sleep(2)
             assert script.poll() is None, script.stdout.read() if script.stdout else ""
             up = up or answers(f"http://127.0.0.1:{port}/server_info")
-            if (home / "dagster.yaml").exists() and not beating:
+            if up and not beating:  # the storage exists once the webserver answers
                 with dg.DagsterInstance.from_config(str(home)) as instance:
                     beating = "SCHEDULER" in instance.get_daemon_heartbeats()
         logs_text = "\n".join(p.read_text()[-2000:] for p in logs.glob("*.log"))

@@ -71,17 +71,21 @@ def test_dividends_are_in_events_and_lower_adjclose(fake_yahoo: FakeYahoo) -> No
     assert "events" not in no_events
 
 
-def test_a_correction_changes_one_past_daily_bar_while_serving(fake_yahoo: FakeYahoo) -> None:
+def test_a_bad_print_set_while_serving_changes_one_past_daily_bar(
+    fake_yahoo: FakeYahoo,
+) -> None:
+    """As Yahoo correcting a past value after a sync: the re-verification tests rely on it."""
     window = {"period1": ny(date(2025, 3, 1)), "period2": ny(date(2025, 4, 1)), "interval": "1d"}
     before = frame(chart(fake_yahoo, "MSFT", **window))
-    fake_yahoo.config.corrections = {"MSFT": {date(2025, 3, 12): 1.02}}
+    fake_yahoo.config.bad_prints = {"MSFT": (date(2025, 3, 12),)}
+    fake_yahoo.config.bad_print_factor = 1.02
     after = frame(chart(fake_yahoo, "MSFT", **window))
     day = before.index.tz_convert("America/New_York").date == date(2025, 3, 12)
     for column in ("open", "high", "low", "close"):
         assert after.loc[day, column].iloc[0] == pytest.approx(
-            before.loc[day, column].iloc[0] * 1.02, abs=0.006
+            before.loc[day, column].iloc[0] * 1.02, rel=1e-6
         )
         pd.testing.assert_series_equal(after.loc[~day, column], before.loc[~day, column])
     assert (after["volume"] == before["volume"]).all()
-    fake_yahoo.config.corrections = {}
+    fake_yahoo.config.bad_prints = {}
     pd.testing.assert_frame_equal(frame(chart(fake_yahoo, "MSFT", **window)), before)

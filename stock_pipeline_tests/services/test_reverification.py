@@ -18,7 +18,8 @@ def test_batches_cost_one_request_per_symbol_and_say_what_differs(
     symbols = ["MSFT", "AAPL", "IBM"]
     pipeline.register(symbols)
     assert pipeline.materialize("daily_prices", "2025|MSFT", "2026|IBM").success
-    pipeline.fake.config.corrections = {"IBM": {date(2026, 2, 3): 0.97}}
+    pipeline.fake.config.bad_prints = {"IBM": (date(2026, 2, 3),)}  # Yahoo corrects it
+    pipeline.fake.config.bad_print_factor = 0.97
     client = YahooClient(
         YahooSettings(
             base_url=pipeline.fake.url, requests_per_second=None, cache_dir=str(tmp_path / "yf")

@@ -87,6 +87,12 @@ def test_history_years_from_a_period_or_dates() -> None:
     assert history_years("2y", None, None, WED) == [2024, 2025, 2026]
     assert history_years("max", None, None, WED)[0] == 1980
     assert history_years(None, date(1970, 1, 1), date(1981, 6, 1), WED) == [1980, 1981]
+    # Weekly: the years of the weeks holding the dates (a week is its Monday's year).
+    jan_2, jan_3 = date(2025, 1, 2), date(2026, 1, 2)
+    assert history_years(None, jan_2, jan_3, WED) == [2025, 2026]
+    assert history_years(None, jan_2, jan_3, WED, "1wk") == [2024, 2025]
+    assert history_years("1y", None, None, jan_3, "1wk") == [2025]
+    assert history_years("1y", None, None, date(2026, 1, 5), "1wk") == [2025, 2026]
     with pytest.raises(InvalidDateRangeError, match="not both"):
         history_years("1y", MON, None, WED)
     with pytest.raises(InvalidDateRangeError, match="both --start-date and --end-date"):
@@ -160,6 +166,39 @@ def test_past_history_years_stored_are_skipped_the_current_one_never(
     assert (plan.skipped, plan.todo) == (["2025|KO"], ["2026|KO"])
     assert plan.run_config == price_run_config(DAILY_OP, "1d")
     assert plan.price_requests == 1
+
+
+def test_a_weekly_year_is_done_only_once_its_last_week_is_past(
+    registered: dg.DagsterInstance, duckdb_file: Path
+) -> None:
+    warehouse = WarehouseResource(path=str(duckdb_file))
+    for week in (date(2024, 12, 30), date(2025, 12, 29)):  # each year's last week
+        frame = pd.DataFrame(
+            {
+                "symbol": ["KO"],
+                "interval": ["1wk"],
+                "date": [week],
+                "year": [week.year],
+                "open": [1.0],
+                "high": [1.0],
+                "low": [1.0],
+                "close": [1.0],
+                "adj_close": [1.0],
+                "volume": [1],
+                "dividends": [0.0],
+                "stock_splits": [0.0],
+            }
+        )
+        warehouse.write(DAILY_PRICES, frame, {"fetched_at": NOW})
+    # 2025's last week (Monday 2025-12-29) holds Friday 2026-01-02's session.
+    plan = plan_history(
+        registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False, today=date(2026, 1, 2)
+    )
+    assert (plan.skipped, plan.todo) == (["2024|KO"], ["2025|KO"])
+    later = plan_history(
+        registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False, today=date(2026, 1, 5)
+    )
+    assert (later.skipped, later.todo) == (["2024|KO", "2025|KO"], [])
 
 
 def test_a_plan_runs_through_dagster_and_then_has_nothing_left(pipeline: Pipeline) -> None:

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from stock_pipeline.domain.planning import FetchWindow
+from stock_pipeline.domain.weeks import week_of, weekly_from_daily
+from stock_pipeline.fake_yahoo import SplitEvent
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 from stock_pipeline_tests.support.pipeline import Pipeline
 
@@ -92,6 +94,91 @@ def test_intraday_bars_either_side_of_a_split_are_on_one_basis_in_the_view(
     both = yahoo.merge(view, on="ts", suffixes=("_yahoo", ""))
     assert len(both) == len(yahoo) == len(view) == 2 * 78
     for column in COLUMNS:
+        assert both[column].to_numpy() == pytest.approx(
+            both[f"{column}_yahoo"].to_numpy(), rel=1e-4
+        ), column
+
+
+WEEK_SPLIT = date(2026, 3, 11)  # a Wednesday: the week of 2026-03-09 trades on two bases
+BEFORE_WEEK_SPLIT = datetime(2026, 3, 6, 22, 0, tzinfo=UTC)
+
+
+def weekly_aggregate(daily: pd.DataFrame) -> pd.DataFrame:
+    days = daily.assign(week=[week_of(d) for d in daily["date"]])
+    return days.groupby("week").agg(
+        open=("open", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+        close=("close", "last"),
+        volume=("volume", "sum"),
+        adj_close=("adj_close", "last"),
+    )
+
+
+@pytest.mark.fake_yahoo(splits={"MSFT": (SplitEvent(WEEK_SPLIT, 2),)})
+def test_weekly_bars_with_a_split_inside_a_week_adjust_like_yahoos(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pipeline.register(["MSFT"])
+    weekly = {"interval": "1wk"}
+    move_clock(pipeline, monkeypatch, BEFORE_WEEK_SPLIT)
+    assert pipeline.materialize("daily_prices", "2025|MSFT", "2026|MSFT", weekly).success
+    move_clock(pipeline, monkeypatch, LATER)
+    assert pipeline.materialize("daily_prices", "2026|MSFT", config=weekly).success
+    assert pipeline.materialize("daily_prices", "2025|MSFT", "2026|MSFT").success  # 1d
+
+    raw = pipeline.query(
+        "SELECT interval, date, open, close, stock_splits FROM daily_prices "
+        "WHERE date BETWEEN '2026-03-09' AND '2026-03-13' ORDER BY interval, date"
+    ).set_index(["interval", "date"])
+    week = raw.loc[("1wk", pd.Timestamp(date(2026, 3, 9)))]
+    # The week is on the basis after its split: Monday's open halved, Friday's close as is.
+    assert week["open"] == raw.loc[("1d", pd.Timestamp("2026-03-09")), "open"] / 2
+    assert week["close"] == raw.loc[("1d", pd.Timestamp("2026-03-13")), "close"]
+    assert week["stock_splits"] == 2.0
+    split_rows = pipeline.query("SELECT ex_date FROM corporate_actions WHERE kind = 'split'")
+    assert [d.date() for d in pd.to_datetime(split_rows["ex_date"])] == [WEEK_SPLIT]
+    # Raw weekly rows (2025 fetched before the split, 2026 after) are the stored raw daily
+    # rows aggregated by the same rule: as traded, the split's week on its post-split basis
+    # (adj_close aside: Yahoo's as of each fetch, kept for audit).
+    stored = pipeline.query(
+        "SELECT * EXCLUDE (year, fetched_at, adj_close), 0.0 AS adj_close FROM daily_prices "
+        "WHERE date <= '2026-11-27' ORDER BY date"
+    )
+    stored["date"] = pd.to_datetime(stored["date"]).dt.date
+    days = stored[(stored["interval"] == "1d") & (stored["date"] >= date(2025, 1, 6))]
+    rebuilt = weekly_from_daily(days, [(WEEK_SPLIT, 2.0)], decimals=6)
+    weeks = stored[stored["interval"] == "1wk"].reset_index(drop=True)
+    weeks = weeks[list(rebuilt.columns)].astype(rebuilt.dtypes.to_dict())
+    pd.testing.assert_frame_equal(rebuilt, weeks)
+
+    view = pipeline.query(
+        "SELECT * FROM daily_prices_adjusted WHERE interval = ? ORDER BY date", ["1wk"]
+    )
+    view = view.set_index(pd.to_datetime(view["date"]).dt.date)
+    daily = pipeline.query(
+        "SELECT * FROM daily_prices_adjusted WHERE interval = '1d' AND date <= '2026-11-27' "
+        "ORDER BY date"
+    )
+    daily["date"] = pd.to_datetime(daily["date"]).dt.date
+    # Every stored session is in exactly one weekly bar, which equals their aggregate.
+    expected = weekly_aggregate(daily[daily["date"] >= date(2025, 1, 6)])
+    assert list(expected.index) == list(view.index)
+    for column in expected.columns:
+        assert view[column].to_numpy() == pytest.approx(expected[column].to_numpy(), rel=1e-6), (
+            column
+        )
+    # ... and what yfinance's weekly history says today.
+    yahoo = yahoo_today(pipeline, tmp_path).history(
+        "MSFT", "1wk", start=date(2025, 1, 6), end=date(2026, 11, 27)
+    )
+    both = yahoo.merge(
+        view.reset_index(drop=True).assign(date=list(view.index)),
+        on="date",
+        suffixes=("_yahoo", ""),
+    )
+    assert len(both) == len(view) > 90
+    for column in [*COLUMNS, "adj_close"]:
         assert both[column].to_numpy() == pytest.approx(
             both[f"{column}_yahoo"].to_numpy(), rel=1e-4
         ), column

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
-from stock_pipeline.fake_yahoo import FakeYahoo
+from stock_pipeline.fake_yahoo import FakeYahoo, SplitEvent
 from stock_pipeline.services.corporate_actions import refresh_actions
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
@@ -91,3 +92,33 @@ def test_a_file_of_the_old_layout_keeps_its_rows_and_is_rebased_by_the_first_ref
     with connect(duckdb_file, read_only=True) as con:
         again = con.execute("SELECT close FROM daily_prices ORDER BY symbol, date").fetchall()
     assert again == [(400.5,), (203.08,), (51.2,)]
+
+
+@pytest.mark.fake_yahoo(splits={"WKS": (SplitEvent(date(2026, 6, 17), 2),)})
+def test_a_legacy_weekly_row_with_a_split_inside_its_week_stays_on_the_weeks_end_basis(
+    duckdb_file: Path, fake_yahoo: FakeYahoo, tmp_path: Path
+) -> None:
+    write_legacy_file(duckdb_file)
+    with duckdb.connect(str(duckdb_file)) as con:
+        # Yahoo's weekly bars as sent on 2026-06-20: the week of the split on today's basis.
+        con.execute(
+            "INSERT INTO daily_prices VALUES "
+            "('WKS', '1wk', '2026-06-08', 2026, 50.0, 52.0, 49.0, 51.0, 51.0, 800, 0, 0, ?),"
+            "('WKS', '1wk', '2026-06-15', 2026, 51.0, 53.0, 50.0, 52.0, 52.0, 900, 0, 2, ?)",
+            [FETCHED, FETCHED],
+        )
+    client = YahooClient(
+        YahooSettings(base_url=fake_yahoo.url, requests_per_second=None, cache_dir=str(tmp_path))
+    )
+    refresh_actions(client, str(duckdb_file), ["WKS"])
+    with connect(duckdb_file, read_only=True) as con:
+        raw = con.execute(
+            "SELECT close, volume FROM daily_prices WHERE symbol = 'WKS' ORDER BY date"
+        ).fetchall()
+        view = con.execute(
+            "SELECT close, volume FROM daily_prices_adjusted WHERE symbol = 'WKS' ORDER BY date"
+        ).fetchall()
+    # The week before the split goes back to as traded; the split's own week is already on
+    # the basis of its last session, so it stays, and the view gives both back as sent.
+    assert raw == [(102.0, 400), (52.0, 900)]
+    assert view == [(51.0, 800), (52.0, 900)]

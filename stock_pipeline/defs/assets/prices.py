@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -35,6 +36,7 @@ from stock_pipeline.services.corporate_actions import (
     store_answer_events,
 )
 from stock_pipeline.services.run_progress import run_tracker
+from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import BatchResult, fetch_history
 from stock_pipeline.yahoo.client import YahooClient
@@ -77,6 +79,8 @@ class KnownSplits:
                 outcome.rows = 0
         if not result.frame.empty:
             result.frame = result.frame[~result.frame["symbol"].isin(set(self.failed))]
+        if result.events is not None and not result.events.empty:
+            result.events = result.events[~result.events["symbol"].isin(set(self.failed))]
 
 
 def splits_first(
@@ -221,7 +225,8 @@ def daily_prices(
     """Daily (1d) or weekly (1wk) bars of one symbol for one calendar year.
 
     Raw OHLC with Yahoo's adjusted close beside it; dividends and splits are rows' data, not
-    a rewrite of history. One Yahoo request per symbol covers every year in the run.
+    a rewrite of history. One Yahoo request per symbol covers every year in the run. Weekly
+    bars are aggregated from daily ones; a week belongs to the year of its Monday.
     """
     interval = _checked(normalize_history_interval, config.interval)
     partitions = _parsed(parse_history_keys, run_partition_keys(context))
@@ -239,7 +244,10 @@ def daily_prices(
             progress=progress,
         )
         _fetched(result, splits, progress)
-        store_answer_events(database, result.frame, settings.now())
+        answers = result.frame if result.events is None else result.events
+        store_answer_events(database, answers, settings.now())
+        with warehouse.connect(read_only=True) as con:  # each year's first move is from here
+            previous = closes_before_years(con, [(p.symbol, p.year) for p in partitions])
         return finish_batch(
             context,
             result,
@@ -247,5 +255,5 @@ def daily_prices(
             warehouse,
             extra={"interval": interval},
             tags={INTERVAL_TAG: interval},
-            judge=history_partition_verdicts,
+            judge=partial(history_partition_verdicts, splits=splits.splits, previous=previous),
         )
