@@ -25,6 +25,7 @@ from stock_pipeline.domain.adjustments import as_traded
 from stock_pipeline.domain.partition_keys import SymbolYear, history_key
 from stock_pipeline.domain.reverification import COMPARED_COLUMNS, Comparison, compare_daily
 from stock_pipeline.domain.trading_calendar import session_is_final
+from stock_pipeline.domain.weeks import week_of
 from stock_pipeline.services.corporate_actions import known_splits, store_answer_events
 from stock_pipeline.warehouse.tables import DAILY_PRICES, connect, replace_slices
 from stock_pipeline.yahoo.batch import fetch_history
@@ -36,6 +37,9 @@ BATCH_SYMBOLS = 100  # answers held in memory at once (25 years of one symbol: ~
 Warn = Callable[[str], object]
 Split = tuple[date, float]  # (ex_date, new shares per old share)
 
+WEEKLY_YEARS_SQL = """
+    SELECT DISTINCT year FROM daily_prices WHERE interval = '1wk' AND symbol = ?
+"""
 STORED_YEARS_SQL = """
     SELECT symbol, list(DISTINCT year ORDER BY year) AS years FROM daily_prices
     WHERE interval = '1d' AND symbol IN (SELECT unnest(?)) GROUP BY symbol
@@ -56,6 +60,7 @@ class SymbolCheck:
     repaired: list[int] = field(default_factory=list)  # years stored again
     rows_written_by_year: dict[int, int] = field(default_factory=dict)
     written: pd.DataFrame | None = None  # the rows stored again (the repaired years)
+    weekly_stale: list[int] = field(default_factory=list)  # 1wk years built from old values
     remaining: int = 0  # differences left after the repair (compared again, no request)
     # or, in a dry run, every difference found
     error: str | None = None  # why it could not be verified
@@ -81,6 +86,7 @@ class SymbolCheck:
                 by_column=found.by_column(),
                 years_repaired=self.repaired,
                 remaining_after_repair=self.remaining,
+                weekly_years_to_resync=self.weekly_stale,
             )
         return out
 
@@ -227,6 +233,28 @@ def answer_splits(answer: pd.DataFrame, stored: Sequence[Split]) -> list[Split]:
     return sorted({**later, **found}.items())
 
 
+def _weekly_stale(database: str, checks: Sequence[SymbolCheck], warn: Warn) -> None:
+    """Name the weekly (1wk) years whose bars were aggregated from daily values that have
+    just been stored again: they are not rebuilt here (a week's span may need days this
+    answer does not cover), so they must be synced again."""
+    with connect(database, read_only=True) as con:
+        for check in checks:
+            changed = {d.day for d in check.comparison.differences if d.column != "adj_close"}
+            if not check.repaired or not changed:
+                continue
+            stored = {int(y) for (y,) in con.execute(WEEKLY_YEARS_SQL, [check.symbol]).fetchall()}
+            check.weekly_stale = sorted(stored & {week_of(d).year for d in changed})
+            if check.weekly_stale:
+                years = ", ".join(map(str, check.weekly_stale))
+                warn(
+                    f"{check.symbol}: its weekly bars of {years} were built from the daily "
+                    f"values just corrected; sync them again: stock-pipeline sync-historical "
+                    f"--interval 1wk --symbols {check.symbol} --start-date "
+                    f"{check.weekly_stale[0]}-01-01 --end-date {check.weekly_stale[-1]}-12-31 "
+                    "--force"
+                )
+
+
 def _repair(
     client: YahooClient,
     database: str,
@@ -274,6 +302,7 @@ def _repair(
             f"{check.symbol}: stored again from Yahoo's answer: year(s) "
             f"{', '.join(map(str, check.repaired))}, {len(written)} row(s)"
         )
+    _weekly_stale(database, differing, warn)
     views = _view(database, [c.symbol for c in differing])
     for check in differing:
         answer = _final_only(answers[check.symbol], now)

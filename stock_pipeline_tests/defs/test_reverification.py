@@ -265,3 +265,18 @@ def test_an_unregistered_symbol_is_refused_before_any_request(pipeline: Pipeline
     (failure,) = result.get_step_failure_events()
     assert "not registered: IBM" in failure.step_failure_data.error.message
     assert pipeline.price_requests() == 0
+
+
+def test_weekly_bars_built_from_corrected_days_are_named_for_a_resync(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.register(["MSFT"])
+    assert pipeline.materialize("daily_prices", "2025|MSFT").success
+    assert pipeline.materialize("daily_prices", "2025|MSFT", config={"interval": "1wk"}).success
+    weekly = "SELECT * FROM daily_prices WHERE interval = '1wk' ORDER BY date"
+    before = pipeline.query(weekly)
+    correct(pipeline)
+    found, meta = evaluation(pipeline.reverify())
+    msft = meta["differing"]["MSFT"]
+    assert msft["years_repaired"] == [2025] and msft["weekly_years_to_resync"] == [2025]
+    pd.testing.assert_frame_equal(pipeline.query(weekly), before)  # named, not rebuilt
