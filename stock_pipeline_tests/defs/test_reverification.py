@@ -278,5 +278,6 @@ def test_weekly_bars_built_from_corrected_days_are_named_for_a_resync(
     correct(pipeline)
     found, meta = evaluation(pipeline.reverify())
     msft = meta["differing"]["MSFT"]
+    assert not found.passed
     assert msft["years_repaired"] == [2025] and msft["weekly_years_to_resync"] == [2025]
     pd.testing.assert_frame_equal(pipeline.query(weekly), before)  # named, not rebuilt
