@@ -164,23 +164,48 @@ _SPLIT_RANGES = """split_ranges AS (
                PARTITION BY symbol ORDER BY ex_date DESC
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS factor
     FROM corporate_actions WHERE kind = 'split' AND value > 0)"""
-# Per dividend: 1 - cash paid / the close before its ex-date (both as traded then), and
-# the product over it and every later dividend: Yahoo's adjusted-close factor.
-_DIVIDEND_RANGES = """dividend_ratios AS (
-    SELECT d.symbol, d.ex_date, 1 - d.value / p.close AS keep
-    FROM (SELECT symbol, ex_date, value FROM corporate_actions WHERE kind = 'dividend') d
-    ASOF JOIN (SELECT symbol, date, close FROM daily_prices
-               WHERE interval = '1d' AND close > 0) p
-      ON d.symbol = p.symbol AND d.ex_date > p.date),
+# Dividends are many per symbol (quarterly for decades), so their ranges are also keyed by
+# year: one row per year a range touches, and a price row checks only the few ranges of its
+# own year instead of every dividend of its symbol. Years before 1900 share bucket 1900 (a
+# bound on the build side's size, not on the dates handled).
+_YEARS = """range(greatest(coalesce(year(prev_date), 1900), 1900),
+                 greatest(year(ex_date - 1), 1900) + 1)"""
+_BUCKET = "greatest(year(p.date), 1900)"
+# Per dividend: 1 - cash paid / the last close before its ex-date (both as traded then),
+# and the product over it and every later dividend: Yahoo's adjusted-close factor. The
+# last close is looked up by the same bucketed range join (the last bar since the previous
+# ex-date, else the one found for an earlier dividend); an ASOF join sorted all of
+# daily_prices for it. A dividend with no close before it has no ratio (factor 1).
+_DIVIDEND_RANGES = f"""dividends AS (
+    SELECT symbol, ex_date, value,
+           lag(ex_date) OVER (PARTITION BY symbol ORDER BY ex_date) AS prev_date
+    FROM corporate_actions WHERE kind = 'dividend'),
+dividend_buckets AS (
+    SELECT symbol, ex_date, coalesce(prev_date, DATE '-infinity') AS from_date,
+           unnest({_YEARS}) AS bucket
+    FROM dividends),
+range_closes AS (
+    SELECT d.symbol, d.ex_date, arg_max(p.close, p.date) AS close
+    FROM daily_prices p JOIN dividend_buckets d
+      ON p.symbol = d.symbol AND {_BUCKET} = d.bucket
+     AND p.date >= d.from_date AND p.date < d.ex_date
+    WHERE p.interval = '1d' AND p.close > 0
+    GROUP BY d.symbol, d.ex_date),
+dividend_ratios AS (
+    SELECT d.symbol, d.ex_date, d.prev_date,
+           1 - d.value / last_value(c.close IGNORE NULLS) OVER (
+               PARTITION BY d.symbol ORDER BY d.ex_date
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS keep
+    FROM dividends d LEFT JOIN range_closes c USING (symbol, ex_date)),
+dividend_steps AS (
+    SELECT symbol, ex_date, prev_date, product(keep) OVER (
+        PARTITION BY symbol ORDER BY ex_date DESC
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS factor
+    FROM dividend_ratios),
 dividend_ranges AS (
-    SELECT symbol,
-           coalesce(lag(ex_date) OVER (PARTITION BY symbol ORDER BY ex_date),
-                    DATE '-infinity') AS from_date,
-           ex_date AS to_date,
-           product(keep) OVER (
-               PARTITION BY symbol ORDER BY ex_date DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS factor
-    FROM dividend_ratios)"""
+    SELECT symbol, coalesce(prev_date, DATE '-infinity') AS from_date, ex_date AS to_date,
+           factor, unnest({_YEARS}) AS bucket
+    FROM dividend_steps)"""
 
 
 @dataclass(frozen=True)
@@ -208,7 +233,8 @@ DAILY_PRICES_ADJUSTED = View(
     LEFT JOIN split_ranges s
       ON p.symbol = s.symbol AND p.date >= s.from_date AND p.date < s.to_date
     LEFT JOIN dividend_ranges d
-      ON p.symbol = d.symbol AND p.date >= d.from_date AND p.date < d.to_date
+      ON p.symbol = d.symbol AND {_BUCKET} = d.bucket
+     AND p.date >= d.from_date AND p.date < d.to_date
     LEFT JOIN stocks st ON st.symbol = p.symbol""",
 )
 INTRADAY_PRICES_ADJUSTED = View(
