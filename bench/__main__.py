@@ -41,7 +41,7 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
             "B8-cli",
         ),
     ),
-    ("bench.b9_history", ("B9", "B10")),
+    ("bench.b9_history", ("B9", "B9-daily", "B10")),
     ("bench.b11_reverify", ("B11",)),
     ("bench.fake_timing", ("F2",)),
     ("bench.p1_progress_channel", ("P1",)),

@@ -16,6 +16,7 @@ from bench import (
     b6_write_memory,
     b7_rate_limit,
     b8_scale,
+    b9_history,
     b11_reverify,
     fake_timing,
     p1_progress_channel,
@@ -114,6 +115,19 @@ def test_b7_the_sync_gets_no_429_at_the_recommended_rate() -> None:
     # One price request per symbol; timezones in one quote, not a probe per symbol.
     assert b7.detail["requests_by_kind"]["chart"] == params.symbols
     assert b7.detail["requests_by_kind"].get("timezone", 0) == 0
+
+
+def test_b9_b10_the_adjusted_views_are_read_whole_and_actions_cost_one_request_each() -> None:
+    params = b9_history.SMOKE
+    results = b9_history.run(params)
+    intraday, daily, b10 = (only(results, i) for i in ("B9", "B9-daily", "B10"))
+    for b9 in (intraday, daily):
+        assert b9.detail["rows"] == b9.detail["table_rows"] > 0  # the view drops no row
+        assert 0 < b9.detail["split_adjusted_rows"] < b9.detail["rows"]
+        assert b9.ratio == b9.value / b9.baseline
+    assert 0 < daily.detail["dividend_adjusted_rows"] < daily.detail["rows"]
+    assert b10.detail["requests_by_kind"]["actions"] == params.action_symbols
+    assert b10.met
 
 
 def test_f2_the_fake_yahoo_answers_a_chart_request() -> None:

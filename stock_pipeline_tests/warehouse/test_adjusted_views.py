@@ -13,6 +13,7 @@ import pytest
 from stock_pipeline.domain.planning import FetchWindow
 from stock_pipeline.domain.weeks import week_of, weekly_from_daily
 from stock_pipeline.fake_yahoo import SplitEvent
+from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 from stock_pipeline_tests.support.pipeline import Pipeline
 
@@ -182,3 +183,94 @@ def test_weekly_bars_with_a_split_inside_a_week_adjust_like_yahoos(
         assert both[column].to_numpy() == pytest.approx(
             both[f"{column}_yahoo"].to_numpy(), rel=1e-4
         ), column
+
+
+def store(duckdb_file: Path, table: str, rows: list[tuple[object, ...]]) -> None:
+    with connect(duckdb_file) as con:
+        marks = ", ".join("?" * len(rows[0]))
+        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def daily_bar(symbol: str, day: date, close: float) -> tuple[object, ...]:
+    return (symbol, "1d", day, day.year, close, close, close, close, None, 1000, 0, 0, None)
+
+
+def test_dividends_take_the_last_close_before_their_ex_date_across_gaps_and_years(
+    duckdb_file: Path,
+) -> None:
+    # X: a close across the year boundary, a dividend whose range since the previous
+    # ex-date holds no bar (its close is the one before that), a dividend before any bar
+    # (no ratio), then a 2:1 split. Y: a bar before 1900 (the lowest year bucket).
+    store(
+        duckdb_file,
+        "daily_prices",
+        [
+            daily_bar("X", date(2023, 12, 29), 90.0),
+            daily_bar("X", date(2024, 1, 2), 100.0),
+            daily_bar("X", date(2024, 1, 3), 110.0),
+            daily_bar("X", date(2024, 3, 1), 50.0),
+            daily_bar("Y", date(1899, 12, 28), 10.0),
+            daily_bar("Y", date(1950, 1, 3), 12.0),
+        ],
+    )
+    store(
+        duckdb_file,
+        "corporate_actions",
+        [
+            ("X", date(2023, 6, 1), "dividend", 0.5, None),  # before any bar: no ratio
+            ("X", date(2024, 1, 2), "dividend", 0.9, None),  # 1 - 0.9 / 90 = 0.99
+            ("X", date(2024, 2, 1), "dividend", 1.1, None),  # 1 - 1.1 / 110 = 0.99
+            ("X", date(2024, 2, 15), "dividend", 2.2, None),  # no bar since 02-01: 110
+            ("X", date(2024, 3, 1), "split", 2.0, None),
+            ("Y", date(1950, 1, 3), "dividend", 0.1, None),  # 1 - 0.1 / 10 = 0.99
+        ],
+    )
+    with connect(duckdb_file, read_only=True) as con:
+        view = con.execute(
+            "SELECT symbol, date, close, adj_close, volume FROM daily_prices_adjusted "
+            "ORDER BY symbol, date"
+        ).fetchall()
+    expected = [
+        ("X", date(2023, 12, 29), 45.0, 45.0 * 0.99 * 0.99 * 0.98, 2000),
+        ("X", date(2024, 1, 2), 50.0, 50.0 * 0.99 * 0.98, 2000),
+        ("X", date(2024, 1, 3), 55.0, 55.0 * 0.99 * 0.98, 2000),
+        ("X", date(2024, 3, 1), 50.0, 50.0, 1000),
+        ("Y", date(1899, 12, 28), 10.0, 9.9, 1000),
+        ("Y", date(1950, 1, 3), 12.0, 12.0, 1000),
+    ]
+    assert [row[:3] + row[4:] for row in view] == [row[:3] + row[4:] for row in expected]
+    assert [row[3] for row in view] == pytest.approx([row[3] for row in expected], rel=1e-12)
+
+
+def test_intraday_bars_are_divided_by_every_later_split(duckdb_file: Path) -> None:
+    def bar(day: date, close: float, volume: int) -> tuple[object, ...]:
+        ts = datetime(day.year, day.month, day.day, 14, 30, tzinfo=UTC)
+        return ("Z", "5m", day, ts, close, close, close, close, volume, None)
+
+    store(
+        duckdb_file,
+        "intraday_prices",
+        [
+            bar(date(2024, 2, 29), 60.0, 100),
+            bar(date(2024, 3, 1), 30.0, 200),
+            bar(date(2024, 6, 3), 10.0, 600),
+        ],
+    )
+    store(
+        duckdb_file,
+        "corporate_actions",
+        [
+            ("Z", date(2024, 3, 1), "split", 2.0, None),
+            ("Z", date(2024, 6, 3), "split", 3.0, None),
+            ("Z", date(2024, 4, 1), "dividend", 1.0, None),  # no effect on intraday bars
+        ],
+    )
+    with connect(duckdb_file, read_only=True) as con:
+        view = con.execute(
+            "SELECT session_date, close, volume FROM intraday_prices_adjusted ORDER BY ts"
+        ).fetchall()
+    assert view == [
+        (date(2024, 2, 29), 10.0, 600),
+        (date(2024, 3, 1), 10.0, 600),
+        (date(2024, 6, 3), 10.0, 600),
+    ]
