@@ -204,7 +204,7 @@ def test_a_missed_dividend_is_recorded_from_the_answer_without_storing_bars_agai
 
 
 def test_an_adjustment_it_cannot_repair_stays_a_warning(pipeline: Pipeline) -> None:
-    """Only 2025 stored: the view divides 2026's dividends by the last stored close, not
+    """Only 2025 stored: the view divides 2026's dividends by an earlier stored close, not
     the close before each ex-date, so adj_close is off; the bars are right, none is stored
     again, and the warning says what remains, every week, until 2026 is synced."""
     pipeline.register(["AAPL"])
