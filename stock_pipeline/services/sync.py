@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import dagster as dg
+import duckdb
 
-from stock_pipeline import settings
 from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
@@ -47,10 +47,12 @@ from stock_pipeline.domain.trading_calendar import (
     expected_bar_count,
     latest_session,
     sessions_between,
+    year_final_after,
 )
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
+from stock_pipeline.settings import automation as knobs
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import connect
 
@@ -195,9 +197,10 @@ def plan_intraday(
         skipped: list[str] = []
     else:
         with connect(database, read_only=True) as con:
-            states = slice_states(con, chosen, list(days), interval)
-        todo_cells = [(st.symbol, st.day) for st in states if not st.complete]
-        skipped = [intraday_key(st.symbol, st.day) for st in states if st.complete]
+            states = slice_states(con, chosen, list(days), interval, knobs.final_grace())
+        # Short sessions are fetched again until complete or confirmed (slice_state).
+        todo_cells = [(st.symbol, st.day) for st in states if not st.settled]
+        skipped = [intraday_key(st.symbol, st.day) for st in states if st.settled]
     runs = slice_runs(todo_cells, order, list(days), intraday_key, batch_size)
     windows = plan_intraday_windows(todo_cells, interval)
     return SyncPlan(
@@ -238,6 +241,31 @@ def history_years(
     return list(range(max(start.year, HISTORY_FIRST_YEAR), min(end, today).year + 1))
 
 
+def final_years(
+    con: duckdb.DuckDBPyConnection,
+    symbols: Sequence[str],
+    interval: str,
+    years: Sequence[int],
+    grace: timedelta,
+) -> set[tuple[str, int]]:
+    """(symbol, year) partitions stored from an answer that arrived at or after the close
+    of the year's last session plus ``grace``: nothing in them can change any more. A year
+    fetched before that (the current one, or Dec 31 at 16:00) is fetched again."""
+    if not symbols or not years:
+        return set()
+    rows = con.execute(
+        """SELECT symbol, year, min(fetched_at) FROM daily_prices
+           WHERE interval = ? AND symbol IN (SELECT unnest(?)) AND year IN (SELECT unnest(?))
+           GROUP BY symbol, year""",
+        [interval, list(symbols), list(years)],
+    ).fetchall()
+    return {
+        (str(symbol), int(year))
+        for symbol, year, arrived in rows
+        if arrived is not None and arrived >= year_final_after(int(year), grace)
+    }
+
+
 def plan_history(
     instance: dg.DagsterInstance,
     database: Path,
@@ -246,19 +274,13 @@ def plan_history(
     years: Sequence[int],
     force: bool,
     batch_size: int | None = None,
-    today: date | None = None,
 ) -> SyncPlan:
     interval = normalize_history_interval(interval)
-    today = today or settings.now().date()
     chosen, order = resolve_symbols(instance, symbols)
     done: set[tuple[str, int]] = set()
     if not force and database.exists():
         with connect(database, read_only=True) as con:
-            rows = con.execute(
-                "SELECT DISTINCT symbol, year FROM daily_prices WHERE interval = ? AND year < ?",
-                [interval, today.year],
-            ).fetchall()
-        done = {(s, int(y)) for s, y in rows}
+            done = final_years(con, chosen, interval, years, knobs.final_grace())
     todo_cells = [(s, y) for s in chosen for y in years if (s, y) not in done]
     skipped = [history_key(s, y) for s in chosen for y in years if (s, y) in done]
     runs = slice_runs(todo_cells, order, list(years), history_key, batch_size)

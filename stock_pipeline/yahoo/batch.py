@@ -26,8 +26,13 @@ from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
 from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
 from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.stopping import SyncStopped
-from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
+from stock_pipeline.domain.trading_calendar import (
+    expected_bar_count,
+    session_is_final,
+    year_final_after,
+)
 from stock_pipeline.domain.validation import ohlc_violations
+from stock_pipeline.settings import automation
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
@@ -96,6 +101,7 @@ def fetch_intraday(
     """
     interval = normalize_intraday_interval(interval)
     now = now or settings.now()
+    grace = automation.final_grace()
     windows = plan_intraday_windows([(p.symbol, p.day) for p in partitions], interval)
     if progress is not None:
         progress.plan(len(windows))
@@ -132,7 +138,7 @@ def fetch_intraday(
                     key,
                     expected=expected_bar_count(day, interval),
                     requests=counts["chart"],
-                    final=session_is_final(day, now),
+                    final=session_is_final(day, now, grace),
                     error=error,
                 )
                 result.outcomes[key] = outcome
@@ -207,6 +213,7 @@ def fetch_history(
     """Daily or weekly bars for (symbol, year) partitions: one request per symbol
     (``splits``: as in ``fetch_intraday``)."""
     today = today or settings.now().date()
+    grace = automation.final_grace()
     by_symbol: dict[str, list[int]] = {}
     for p in partitions:
         by_symbol.setdefault(p.symbol, []).append(p.year)
@@ -241,9 +248,10 @@ def fetch_history(
             for year in years:
                 key = SymbolYear(symbol, year).key
                 keys.append(key)
-                outcome = PartitionOutcome(
-                    key, requests=counts["chart"], error=error, final=year < today.year
-                )
+                # Final once the answer arrived after the year's last close plus grace.
+                arrived = frame["fetched_at"].iloc[0] if frame is not None and len(frame) else None
+                final = arrived is not None and arrived >= year_final_after(year, grace)
+                outcome = PartitionOutcome(key, requests=counts["chart"], error=error, final=final)
                 result.outcomes[key] = outcome
                 if frame is None:
                     continue

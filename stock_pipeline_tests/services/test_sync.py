@@ -156,7 +156,7 @@ def test_past_history_years_stored_are_skipped_the_current_one_never(
             }
         )
         warehouse.write(DAILY_PRICES, frame, {"fetched_at": NOW})
-    plan = plan_history(registered, duckdb_file, ["KO"], "1d", [2025, 2026], False, today=WED)
+    plan = plan_history(registered, duckdb_file, ["KO"], "1d", [2025, 2026], False)
     assert (plan.skipped, plan.todo) == (["2025|KO"], ["2026|KO"])
     assert plan.run_config == price_run_config(DAILY_OP, "1d")
     assert plan.price_requests == 1
