@@ -102,6 +102,7 @@ def fetch_intraday(
     interval = normalize_intraday_interval(interval)
     now = now or settings.now()
     grace = automation.final_grace()
+    client.forget_answers()  # every window is asked of Yahoo, not of yfinance's cache
     windows = plan_intraday_windows([(p.symbol, p.day) for p in partitions], interval)
     if progress is not None:
         progress.plan(len(windows))
@@ -214,6 +215,7 @@ def fetch_history(
     (``splits``: as in ``fetch_intraday``)."""
     today = today or settings.now().date()
     grace = automation.final_grace()
+    client.forget_answers()  # a year fetched again is asked of Yahoo (see fetch_intraday)
     by_symbol: dict[str, list[int]] = {}
     for p in partitions:
         by_symbol.setdefault(p.symbol, []).append(p.year)
