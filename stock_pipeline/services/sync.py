@@ -241,18 +241,19 @@ def history_years(
     return list(range(max(start.year, HISTORY_FIRST_YEAR), min(end, today).year + 1))
 
 
-def final_years(
+def stored_years(
     con: duckdb.DuckDBPyConnection,
     symbols: Sequence[str],
     interval: str,
     years: Sequence[int],
     grace: timedelta,
-) -> set[tuple[str, int]]:
-    """(symbol, year) partitions stored from an answer that arrived at or after the close
-    of the year's last session plus ``grace``: nothing in them can change any more. A year
-    fetched before that (the current one, or Dec 31 at 16:00) is fetched again."""
+) -> dict[tuple[str, int], bool]:
+    """Stored (symbol, year) partitions, each with whether it is final: its answer arrived
+    at or after the close of the year's last session plus ``grace``, so nothing in it can
+    change any more. A year fetched before that (the current one, or Dec 31 at 16:00) is
+    not, and is fetched again."""
     if not symbols or not years:
-        return set()
+        return {}
     rows = con.execute(
         """SELECT symbol, year, min(fetched_at) FROM daily_prices
            WHERE interval = ? AND symbol IN (SELECT unnest(?)) AND year IN (SELECT unnest(?))
@@ -260,9 +261,22 @@ def final_years(
         [interval, list(symbols), list(years)],
     ).fetchall()
     return {
-        (str(symbol), int(year))
+        (str(symbol), int(year)): arrived is not None
+        and arrived >= year_final_after(int(year), grace)
         for symbol, year, arrived in rows
-        if arrived is not None and arrived >= year_final_after(int(year), grace)
+    }
+
+
+def final_years(
+    con: duckdb.DuckDBPyConnection,
+    symbols: Sequence[str],
+    interval: str,
+    years: Sequence[int],
+    grace: timedelta,
+) -> set[tuple[str, int]]:
+    """The stored (symbol, year) partitions that are final (``stored_years``)."""
+    return {
+        cell for cell, final in stored_years(con, symbols, interval, years, grace).items() if final
     }
 
 
