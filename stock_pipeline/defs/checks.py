@@ -48,6 +48,7 @@ from stock_pipeline.domain.verdicts import (
 )
 from stock_pipeline.settings import automation as knobs
 from stock_pipeline.warehouse.actions import stored_splits
+from stock_pipeline.warehouse.short_sessions import confirmed_short
 from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES, read_slices
 
@@ -183,13 +184,24 @@ def intraday_prices_checks(
     slices = [{"symbol": p.symbol, "session_date": p.day} for p in partitions]
     with warehouse.connect(read_only=True) as con:
         frame = read_slices(con, INTRADAY_PRICES, slices)
+        days = [p.day for p in partitions]
+        confirmed = (
+            confirmed_short(con, sorted({p.symbol for p in partitions}), min(days), max(days))
+            if days
+            else {}
+        )
     groups = {
         (str(symbol), _day(day).date()): rows
         for (symbol, day), rows in frame.groupby(["symbol", "session_date"])
     }
     grace = knobs.final_grace()
     verdicts = {
-        p.key: intraday_verdicts(p.day, groups.get((p.symbol, p.day), frame.iloc[0:0]), grace)
+        p.key: intraday_verdicts(
+            p.day,
+            groups.get((p.symbol, p.day), frame.iloc[0:0]),
+            grace,
+            confirmed.get((p.symbol, p.day), ()),
+        )
         for p in partitions
     }
     failed = sum(not v.passed for by_check in verdicts.values() for v in by_check.values())

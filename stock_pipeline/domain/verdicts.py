@@ -72,10 +72,16 @@ def _by_interval(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def intraday_verdicts(
-    day: date, frame: pd.DataFrame, grace: timedelta = DEFAULT_FINAL_GRACE
+    day: date,
+    frame: pd.DataFrame,
+    grace: timedelta = DEFAULT_FINAL_GRACE,
+    confirmed_short: Iterable[str] = (),
 ) -> dict[str, Verdict]:
     """All intraday checks on one (symbol, day) partition's rows, every interval stored
-    (``grace``: after the close, before which an answer is provisional)."""
+    (``grace``: after the close, before which an answer is provisional). ``confirmed_short``:
+    the intervals whose short count Yahoo confirmed by repeated fetches (``short_sessions``):
+    too few bars there is what Yahoo has, reported but not a failure."""
+    accepted = set(confirmed_short)
     if frame.empty:
         none = Verdict(True, "no bars stored for this partition", {"rows": 0})
         missing = Verdict(False, "no bars stored for this partition", {"rows": 0})
@@ -96,7 +102,9 @@ def intraday_verdicts(
         count_meta[f"expected_{interval}"] = f"{expectation.low}-{expectation.high}"
         count_meta[f"final_{interval}"] = "yes" if expectation.final else "no (provisional)"
         problem = expectation.judge(len(rows))
-        if problem is not None:
+        if problem is not None and problem.rule == "too_few_bars" and interval in accepted:
+            count_meta[f"short_confirmed_{interval}"] = f"yes: {problem.detail}"
+        elif problem is not None:
             counts.append(Violation(f"{problem.rule}_{interval}", problem.rows, problem.detail))
     total = len(frame)
     intervals = ", ".join(groups)
@@ -283,17 +291,22 @@ def partition_summary(by_check: Mapping[str, Verdict]) -> dict[str, str]:
 
 
 def intraday_partition_verdicts(
-    frame: pd.DataFrame, grace: timedelta = DEFAULT_FINAL_GRACE
+    frame: pd.DataFrame,
+    grace: timedelta = DEFAULT_FINAL_GRACE,
+    confirmed_short: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, dict[str, Verdict]]:
     """The intraday checks on each (symbol, day) slice of a frame about to be written.
 
     ``frame``: canonical intraday rows with ``fetched_at`` set; keyed by partition key.
+    ``confirmed_short``: per partition key, the intervals this write confirms as short.
     """
+    confirmed = confirmed_short or {}
     judged: dict[str, dict[str, Verdict]] = {}
     for group, rows in frame.groupby(["symbol", "session_date"], sort=False):
         symbol, stamp = cast(tuple[str, date], group)
         day = pd.Timestamp(stamp).date()
-        judged[intraday_key(str(symbol), day)] = intraday_verdicts(day, rows, grace)
+        key = intraday_key(str(symbol), day)
+        judged[key] = intraday_verdicts(day, rows, grace, confirmed.get(key, ()))
     return judged
 
 

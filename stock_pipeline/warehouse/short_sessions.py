@@ -26,6 +26,8 @@ from stock_pipeline.domain.slice_state import short_fetch_outcome
 from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, SHORT_SESSIONS, replace_slices
 
+CONFIRMED_NOTE = "short, confirmed"  # how a confirmed short session's metadata note starts
+
 
 @dataclass(frozen=True)
 class ShortRecord:
@@ -150,6 +152,24 @@ def has_short_sessions_table(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found and found[0])
 
 
+def confirmed_short(
+    con: duckdb.DuckDBPyConnection, symbols: Sequence[str], first: date, last: date
+) -> dict[tuple[str, date], set[str]]:
+    """Per (symbol, session) from ``first`` to ``last``: the intervals confirmed short."""
+    if not symbols or not has_short_sessions_table(con):
+        return {}
+    found = con.execute(
+        """SELECT symbol, session_date, interval FROM short_sessions
+           WHERE confirmed_at IS NOT NULL AND symbol IN (SELECT unnest(?))
+             AND session_date BETWEEN ? AND ?""",
+        [list(symbols), first, last],
+    ).fetchall()
+    confirmed: dict[tuple[str, date], set[str]] = {}
+    for symbol, day, interval in found:
+        confirmed.setdefault((str(symbol), day), set()).add(str(interval))
+    return confirmed
+
+
 def short_records(
     con: duckdb.DuckDBPyConnection,
     symbols: Sequence[str],
@@ -231,7 +251,7 @@ def short_session_notes(
         missing = f"{bars} of {expected_bar_count(day, interval)} bars (fewest allowed {fewest})"
         if confirmed:
             text = (
-                f"short, confirmed: {missing} after {fetches} final fetch(es); Yahoo has no "
+                f"{CONFIRMED_NOTE}: {missing} after {fetches} final fetch(es); Yahoo has no "
                 f"more, not fetched again without --force"
             )
         else:
