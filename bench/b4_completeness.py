@@ -3,7 +3,8 @@
 Measured: what the missing-partitions sensor does with the warehouse — open the DuckDB file
 read-only, ``completeness.slice_states`` for every (symbol, day), ``backfill.gaps`` to pick
 the partitions to fetch — against a warehouse holding the 5m bars of 500 × 60 sessions
-(~2.3 M rows) with some slices missing, some provisional and some short. The median of
+(~2.3 M rows) with some slices missing, some provisional and some short (all three are
+fetched again; no short session is confirmed in ``short_sessions`` here). The median of
 ``repeats`` runs is reported. For reference, one whole tick of ``missing_partitions_sensor``
 (its own lookback window, instance queries included) is timed too.
 """

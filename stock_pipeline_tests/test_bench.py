@@ -82,14 +82,16 @@ def test_b3_b6_the_io_manager_write_in_a_process_of_its_own() -> None:
     assert f1.detail["symbol_days"] == params.symbols * params.days
 
 
-def test_b4_finds_exactly_the_missing_and_provisional_partitions() -> None:
+def test_b4_finds_exactly_the_missing_provisional_and_short_partitions() -> None:
     params = b4_completeness.SMOKE
     b4 = only(b4_completeness.run(params), "B4")
     cells = range(params.symbols * params.days)
     missing = {n for n in cells if n % params.missing_every == 1}
     provisional = {n for n in cells if n % params.provisional_every == 2} - missing
+    short = {n for n in cells if n % params.short_every == 3} - missing  # 3 bars of 78 gone
+    assert short  # the smoke run has one, fetched again (no short_sessions row yet)
     assert b4.detail["partitions"] == len(cells)
-    assert b4.detail["partitions_to_fetch"] == len(missing | provisional)
+    assert b4.detail["partitions_to_fetch"] == len(missing | provisional | short)
     assert b4.detail["slices_stored"] == len(cells) - len(missing)
     assert b4.value > 0
 

@@ -238,7 +238,6 @@ def submit_historical_sync(
         years,
         force,
         batch_size,
-        today,
     )
     return submit_plan(plan, yahoo_config(delay), instance=instance, eager=eager)
 

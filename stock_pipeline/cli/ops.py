@@ -99,7 +99,8 @@ def status(interval: str | None, as_json: bool) -> None:
         for label, days in (
             ("missing", s.missing),
             ("provisional", s.provisional),
-            ("short", s.short),
+            ("short, pending repair", s.short),
+            ("short, confirmed", s.short_confirmed),
         ):
             if days:
                 click.echo(f"  {label}: {_days(days)}")

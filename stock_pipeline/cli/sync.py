@@ -368,7 +368,6 @@ def sync_historical(
             years,
             force,
             batch_size,
-            today,
         )
     )
     _run_plan(plan, dry_run, delay, quiet, background)

@@ -17,6 +17,7 @@ builds; ``_results`` turns every check's verdicts into run results the same way.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, cast
 
 import dagster as dg
@@ -46,7 +47,9 @@ from stock_pipeline.domain.verdicts import (
     pick_intraday_day,
     run_verdict,
 )
+from stock_pipeline.settings import automation as knobs
 from stock_pipeline.warehouse.actions import stored_splits
+from stock_pipeline.warehouse.short_sessions import confirmed_short
 from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES, read_slices
 
@@ -182,12 +185,24 @@ def intraday_prices_checks(
     slices = [{"symbol": p.symbol, "session_date": p.day} for p in partitions]
     with warehouse.connect(read_only=True) as con:
         frame = read_slices(con, INTRADAY_PRICES, slices)
+        days = [p.day for p in partitions]
+        confirmed = (
+            confirmed_short(con, sorted({p.symbol for p in partitions}), min(days), max(days))
+            if days
+            else {}
+        )
     groups = {
         (str(symbol), _day(day).date()): rows
         for (symbol, day), rows in frame.groupby(["symbol", "session_date"])
     }
+    grace = knobs.final_grace()
     verdicts = {
-        p.key: intraday_verdicts(p.day, groups.get((p.symbol, p.day), frame.iloc[0:0]))
+        p.key: intraday_verdicts(
+            p.day,
+            groups.get((p.symbol, p.day), frame.iloc[0:0]),
+            grace,
+            confirmed.get((p.symbol, p.day), ()),
+        )
         for p in partitions
     }
     failed = sum(not v.passed for by_check in verdicts.values() for v in by_check.values())
@@ -196,12 +211,12 @@ def intraday_prices_checks(
 
 
 def _intraday_days(
-    con_frame: pd.DataFrame,
+    con_frame: pd.DataFrame, grace: timedelta
 ) -> dict[tuple[str, pd.Timestamp], DayBar]:
     """Per (symbol, day), the aggregate of the interval chosen to compare with."""
     chosen: dict[tuple[str, pd.Timestamp], DayBar] = {}
     for (symbol, day), candidates in con_frame.groupby(["symbol", "session_date"]):
-        row = pick_intraday_day(candidates)
+        row = pick_intraday_day(candidates, grace)
         if row is not None:
             chosen[(str(symbol), _day(day))] = DayBar(
                 float(row["high"]), float(row["low"]), float(row["close"]), int(row["volume"])
@@ -234,7 +249,8 @@ def daily_prices_checks(
         by_day = con.execute(INTRADAY_BY_DAY_SQL, [symbols, years]).df()
         previous = closes_before_years(con, [(p.symbol, p.year) for p in partitions])
         splits = stored_splits(con, symbols)
-    intraday = _intraday_days(by_day)
+    grace = knobs.final_grace()
+    intraday = _intraday_days(by_day, grace)
     groups: dict[tuple[str, int], pd.DataFrame] = {}
     for key, rows in frame.groupby(["symbol", "year"]):
         symbol, year = cast(tuple[str, int], key)
@@ -246,7 +262,7 @@ def daily_prices_checks(
         daily = rows[rows["interval"] == "1d"]
         verdicts[p.key] = {
             OHLC_SANE: daily_sanity(rows),
-            MATCHES_INTRADAY: daily_consistency(daily, days),
+            MATCHES_INTRADAY: daily_consistency(daily, days, grace),
             DAILY_MOVE: move_verdict(
                 p.symbol, daily, previous.get((p.symbol, p.year)), splits.get(p.symbol, [])
             ),

@@ -13,7 +13,9 @@ import pandas as pd
 from pydantic import Field
 
 from stock_pipeline import settings
-from stock_pipeline.warehouse.tables import Table, connect, replace_slices
+from stock_pipeline.settings import automation as knobs
+from stock_pipeline.warehouse.short_sessions import store_intraday
+from stock_pipeline.warehouse.tables import INTRADAY_PRICES, Table, connect, replace_slices
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 
 YAHOO_URL_ENV = "STOCK_PIPELINE_YAHOO_URL"
@@ -70,8 +72,13 @@ class WarehouseResource(dg.ConfigurableResource):
     def write(
         self, table: Table, frame: pd.DataFrame, constants: Mapping[str, object] | None = None
     ) -> int:
-        """Replace the slices ``frame`` holds, in one transaction (``replace_slices``)."""
+        """Replace the slices ``frame`` holds, in one transaction (``replace_slices``);
+        intraday bars also count short final sessions in it (``store_intraday``)."""
         with self.connect() as con:
+            if table is INTRADAY_PRICES:
+                return store_intraday(
+                    con, frame, constants, knobs.final_grace(), knobs.short_session_refetches()
+                )
             return replace_slices(con, table, frame, constants)
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:

@@ -44,6 +44,7 @@ def delete_intraday_before(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.D
             [cutoff],
         ).df()
         con.execute("DELETE FROM intraday_prices WHERE session_date < ?", [cutoff])
+        con.execute("DELETE FROM short_sessions WHERE session_date < ?", [cutoff])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -41,10 +41,13 @@ from stock_pipeline.domain.partition_keys import history_key
 from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
-from stock_pipeline.services.sync import slice_runs
+from stock_pipeline.services.sync import slice_runs, stored_years
+from stock_pipeline.settings import automation as knobs
+from stock_pipeline.warehouse.tables import WarehouseLockedError, connect
 
 INTRADAY_INTERVAL = DEFAULT_INTRADAY_INTERVAL
 HISTORY_INTERVAL = "1d"
+WAREHOUSE_WAIT_SECONDS = 10.0  # a tick must not wait out a long write
 ORIGIN = "schedule"
 WEEKDAYS = "1-5"
 # Every hourly bar close on a full day (10:30 … 15:30, 16:00) or an early one (13:00).
@@ -115,8 +118,10 @@ def _intraday_tick(
     description=(
         "Today's 5-minute bars of every active symbol, each time an hourly bar closes: "
         "10:30, 11:30 … 15:30 and the 16:00 close (7 runs), or 10:30, 11:30, 12:30 and the "
-        "13:00 close on early-close days (4). The tick at the close is the day's final "
-        "intraday sync. Holidays and weekends are skipped with the reason."
+        "13:00 close on early-close days (4). The tick at the close fetches every bar, but "
+        "its answer is provisional until the grace period after the close "
+        "($STOCK_PIPELINE_FINAL_GRACE_MINUTES, 15): missing_partitions_sensor fetches the "
+        "final bars then. Holidays and weekends are skipped with the reason."
     ),
 )
 def intraday_hourly_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
@@ -152,6 +157,24 @@ def _after_close(
     return decision, symbols
 
 
+def unfinished_last_year(
+    context: dg.ScheduleEvaluationContext, active: list[str], year: int
+) -> list[str]:
+    """Active symbols whose ``year`` of daily bars is stored but not final: fetched before
+    that year's last close plus the grace period (its 16:00 Dec-31 close). The next close
+    refreshes it once; then it is final. A busy warehouse leaves it to the next close."""
+    database = settings.duckdb_path()
+    if not database.exists():
+        return []
+    try:
+        with connect(database, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+            stored = stored_years(con, active, HISTORY_INTERVAL, [year], knobs.final_grace())
+    except WarehouseLockedError as exc:
+        context.log.warning(f"{year}'s daily bars not checked for finality: {exc}")
+        return []
+    return [symbol for symbol in active if stored.get((symbol, year)) is False]
+
+
 @dg.schedule(
     name="market_close_schedule",
     cron_schedule=CLOSE_CRONS,
@@ -159,8 +182,10 @@ def _after_close(
     job=daily_prices_job,
     description=(
         "At the close (16:00, or 13:00 on early-close days): the day's daily bar, by "
-        "refreshing the current year's daily_prices partition of every active symbol. The "
-        "final intraday sync at the same instant is intraday_hourly_schedule's last tick."
+        "refreshing the current year's daily_prices partition of every active symbol, and "
+        "last year's where it was fetched before that year's last close plus the grace "
+        "period (the Dec-31 16:00 snapshot: refreshed once, on the year's first close). The "
+        "intraday sync at the same instant is intraday_hourly_schedule's last tick."
     ),
 )
 def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
@@ -170,7 +195,11 @@ def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResu
         return found
     decision, (order, active) = found
     year = decision.day.year
-    runs = slice_runs([(s, year) for s in active], order, [year], history_key)
+    cells = [(s, year) for s in active]
+    unfinished = unfinished_last_year(context, active, year - 1)
+    cells += [(s, year - 1) for s in unfinished]
+    years = [year - 1, year] if unfinished else [year]
+    runs = slice_runs(cells, order, years, history_key)
     return [
         run_request(
             run,

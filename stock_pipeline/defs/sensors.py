@@ -190,9 +190,12 @@ def symbols_sensor(
     description=(
         "Compares stored 5-minute bars with the NYSE calendar for every active symbol over "
         "the sessions Yahoo still serves (60 days) and requests only the (day, symbol) "
-        "partitions that are missing, or provisional (last fetched before that session's "
-        "close), in a few range runs. Today's session is left to the hourly schedule until "
-        "15 minutes after the close. At most $STOCK_PIPELINE_MISSING_MAX_PARTITIONS "
+        "partitions that are missing, provisional (last answer arrived before that "
+        "session's close plus $STOCK_PIPELINE_FINAL_GRACE_MINUTES, default 15), or short "
+        "(final with fewer bars than the calendar allows; fetched again at most "
+        "$STOCK_PIPELINE_SHORT_SESSION_REFETCHES times, default 2, then accepted as "
+        "confirmed), in a few range runs. Today's session is left to the hourly schedule "
+        "until the grace period after the close. At most $STOCK_PIPELINE_MISSING_MAX_PARTITIONS "
         "(default 1000) per tick, newest sessions first; partitions a queued or running "
         "run already covers are not requested again."
     ),
@@ -201,10 +204,13 @@ def missing_partitions_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> dg.SensorResult | dg.SkipReason:
     now = settings.now()
+    grace = knobs.final_grace()
     order = registered_symbols(context.instance)
     active = active_symbols(context.instance, order)
     days = closed_sessions(
-        lookback_sessions(now, INTRADAY_INTERVAL, partition_days(), retained_since(now)), now
+        lookback_sessions(now, INTRADAY_INTERVAL, partition_days(), retained_since(now)),
+        now,
+        grace,
     )
     if not active or not days:
         return dg.SkipReason("no active symbols or no closed session within Yahoo's lookback")
@@ -212,7 +218,7 @@ def missing_partitions_sensor(
     if database.exists():
         try:
             with connect(database, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
-                states = slice_states(con, active, days, INTRADAY_INTERVAL)
+                states = slice_states(con, active, days, INTRADAY_INTERVAL, grace)
         except WarehouseLockedError as exc:
             return dg.SkipReason(f"warehouse busy, looking again next tick: {exc}")
     else:
@@ -221,7 +227,7 @@ def missing_partitions_sensor(
     todo = gaps(states, order, busy, knobs.missing_max_partitions())
     if not todo:
         return dg.SkipReason(
-            f"{len(active)} symbol(s) × {len(days)} session(s) complete"
+            f"{len(active)} symbol(s) × {len(days)} session(s) complete or confirmed short"
             + (f"; {len(busy)} partition(s) being fetched" if busy else "")
         )
     tick = (json.loads(context.cursor)["tick"] if context.cursor else 0) + 1

@@ -14,17 +14,15 @@ from stock_pipeline.domain.market_schedule import new_york_date
 from stock_pipeline.domain.planning import window_bounds
 from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import (
+    DEFAULT_FINAL_GRACE,
     expected_bar_count,
-    session_close,
+    session_is_final,
     session_open,
     sessions_between,
 )
 
 # A run starts a while after the tick that requested it: keep a day clear of Yahoo's limit.
 LOOKBACK_MARGIN = timedelta(days=1)
-# After the close the hourly schedule's last tick fetches the final bars; the sensor only
-# repairs a session whose final fetch did not happen within this long.
-CLOSE_GRACE = timedelta(minutes=15)
 
 
 def lookback_sessions(
@@ -44,16 +42,22 @@ def lookback_sessions(
     ]
 
 
-def closed_sessions(days: Sequence[date], now: datetime) -> list[date]:
-    """Sessions closed long enough ago that their final bars should be stored."""
-    return [day for day in days if session_close(day) + CLOSE_GRACE <= now]
+def closed_sessions(
+    days: Sequence[date], now: datetime, grace: timedelta = DEFAULT_FINAL_GRACE
+) -> list[date]:
+    """Sessions whose final bars can be fetched now: closed at least ``grace`` ago (the
+    grace period that makes an answer final; before it, the hourly schedule's last tick
+    fetches the session)."""
+    return [day for day in days if session_is_final(day, now, grace)]
 
 
 def nothing_stored(symbols: Sequence[str], days: Sequence[date], interval: str) -> list[SliceState]:
     """Slice states before the warehouse file exists: every partition missing."""
     expected = {day: expected_bar_count(day, interval) for day in days}
     return [
-        SliceState(symbol, day, 0, expected[day], final=False) for symbol in symbols for day in days
+        SliceState(symbol, day, 0, expected[day], final=False, fewest=expected[day])
+        for symbol in symbols
+        for day in days
     ]
 
 
@@ -63,16 +67,18 @@ def gaps(
     skip: set[tuple[str, date]],
     limit: int,
 ) -> list[tuple[str, date]]:
-    """Missing or provisional (symbol, day) cells, newest session first, at most ``limit``.
+    """Missing, provisional or short (symbol, day) cells, newest session first, at most
+    ``limit``.
 
-    A final partition with fewer bars than the calendar expects is not fetched again:
-    Yahoo's answer after the close is what it has (the bar-count check reports it).
+    A final partition with fewer bars than the calendar allows is fetched again until it is
+    complete or confirmed short (``slice_state``: the first fetch and a bounded number
+    more); a confirmed one is Yahoo's last word and is left alone.
     """
     pos = {s: i for i, s in enumerate(order)}
     todo = [
         (st.symbol, st.day)
         for st in states
-        if not st.complete and (st.symbol, st.day) not in skip and st.symbol in pos
+        if not st.settled and (st.symbol, st.day) not in skip and st.symbol in pos
     ]
     todo.sort(key=lambda cell: (-cell[1].toordinal(), pos[cell[0]]))
     return todo[:limit]

@@ -8,8 +8,13 @@ them per partition; no Dagster here.
 How many bars a complete day may miss: Yahoo sends a bar with every field null for an
 interval without a trade and the canonical frame drops it, so a complete session can be a
 bar short. Recorded real data shows it on the most liquid stock (AAPL 1m on 2024-10-02:
-389 of 390 bars, one all-null bar at 11:15). So a final session may miss up to 1% of its
-bars, at least one (1m: 3 of 390; 5m: 1 of 78; 60m: 1 of 7); more is reported.
+389 of 390 bars, one all-null bar at 11:15). A few minutes without a trade happen; a bar of
+15 minutes or more without a single trade does not on an NYSE-listed share (it would be a
+halt or Yahoo losing data). So the tolerance is relative to the interval: a final session
+at 1m, 2m or 5m may miss up to 1% of its bars, at least one (1m: 3 of 390; 5m: 1 of 78);
+at 15m and longer it may miss none (60m: 7 of 7; a 90m early close: 3 of 3, so 2 of 3 is
+short). Fewer bars than that make a final session *short*: the BAR_COUNT check fails and
+the planners fetch it again (``slice_state``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import pandas as pd
 
 from stock_pipeline.domain.intervals import intraday_spec
 from stock_pipeline.domain.trading_calendar import (
+    DEFAULT_FINAL_GRACE,
     NEW_YORK,
     bars_closed_by,
     expected_bar_count,
@@ -28,14 +34,27 @@ from stock_pipeline.domain.trading_calendar import (
     latest_session,
     previous_session,
     session_close,
+    session_is_final,
     session_open,
 )
 from stock_pipeline.domain.validation import Violation
 
+# Longest bar that may come without a trade on an NYSE-listed share (see the module).
+NO_TRADE_BAR_MINUTES = 5
 
-def missing_bars_tolerated(expected: int) -> int:
+
+def missing_bars_tolerated(expected: int, interval: str) -> int:
     """Bars a complete session may lack because Yahoo dropped all-null ones (see module)."""
-    return max(1, expected // 100) if expected else 0
+    if not expected or intraday_spec(interval).minutes > NO_TRADE_BAR_MINUTES:
+        return 0
+    return max(1, expected // 100)
+
+
+def fewest_final_bars(day: date, interval: str) -> int:
+    """The fewest bars a final session may hold without being short: one rule for the
+    BAR_COUNT check (``count_expectation``), the planners and ``status``."""
+    expected = expected_bar_count(day, interval)
+    return expected - missing_bars_tolerated(expected, interval)
 
 
 def session_violations(frame: pd.DataFrame, day: date, interval: str) -> list[Violation]:
@@ -102,20 +121,22 @@ class CountExpectation:
         )
 
 
-def count_expectation(day: date, interval: str, fetched_at: datetime) -> CountExpectation:
-    """Bars a session fetched at ``fetched_at`` should hold.
+def count_expectation(
+    day: date, interval: str, fetched_at: datetime, grace: timedelta = DEFAULT_FINAL_GRACE
+) -> CountExpectation:
+    """Bars a session whose answer arrived at ``fetched_at`` should hold.
 
-    Final (fetched after the close): the calendar's count, less the tolerated all-null
-    bars. Provisional: the bars closed by the fetch, less the same tolerance, plus the one
-    still forming that Yahoo already serves.
+    Final (arrived at or after the close plus ``grace``): the calendar's count, less the
+    tolerated all-null bars (``fewest_final_bars``). Provisional: the bars closed by the
+    fetch, less the same tolerance, plus the one still forming that Yahoo already serves.
     """
     expected = expected_bar_count(day, interval)
-    if fetched_at >= session_close(day):
+    if session_is_final(day, fetched_at, grace):
         return CountExpectation(
-            day, interval, expected, expected - missing_bars_tolerated(expected), expected, True
+            day, interval, expected, fewest_final_bars(day, interval), expected, True
         )
     closed = bars_closed_by(day, interval, fetched_at)
-    low = max(0, closed - missing_bars_tolerated(closed))
+    low = max(0, closed - missing_bars_tolerated(closed, interval))
     return CountExpectation(day, interval, expected, low, min(expected, closed + 1), False)
 
 

@@ -123,6 +123,38 @@ def bars_closed_by(day: date, interval: str, now: datetime) -> int:
     return sum(1 for end in ends if end <= stamp)
 
 
-def session_is_final(day: date, now: datetime) -> bool:
-    """True once the session has closed: its bars will not change any more."""
-    return now >= session_close(day)
+# Yahoo keeps amending a session's bars for a few minutes after the close (late prints,
+# the closing auction): an answer is final only if it arrived this long after the close.
+DEFAULT_FINAL_GRACE = timedelta(minutes=15)
+
+
+def final_after(day: date, grace: timedelta = DEFAULT_FINAL_GRACE) -> datetime:
+    """The first instant an answer about the session counts as final: close plus grace."""
+    return session_close(day) + grace
+
+
+def session_is_final(day: date, arrived: datetime, grace: timedelta = DEFAULT_FINAL_GRACE) -> bool:
+    """True when an answer that arrived at ``arrived`` holds the session's final bars:
+    at or after the close plus ``grace`` (an answer at the close itself may still change)."""
+    return arrived >= final_after(day, grace)
+
+
+@functools.lru_cache(maxsize=256)
+def last_session_of_year(year: int) -> date:
+    """The year's last NYSE session (Dec 31, or the last one before it)."""
+    return nyse().date_to_session(_ts(date(year, 12, 31)), direction="previous").date()
+
+
+def year_final_after(
+    year: int, grace: timedelta = DEFAULT_FINAL_GRACE, through: date | None = None
+) -> datetime:
+    """When an answer about a whole year (daily or weekly bars) becomes final: its last
+    session's close plus grace. A year's bars fetched before that (the 16:00 snapshot of
+    Dec 31) are refreshed once after it. ``through``: the partition's last day when it is
+    not Dec 31 (a weekly year ends on the Sunday after its last Monday, in January). Years
+    before the calendar's first: the New Year after them (any answer since is final)."""
+    end = through or date(year, 12, 31)
+    if end.year < CALENDAR_FIRST_DAY.year:
+        return datetime(end.year + 1, 1, 1, tzinfo=NEW_YORK)
+    last = nyse().date_to_session(_ts(end), direction="previous").date()
+    return final_after(last, grace)

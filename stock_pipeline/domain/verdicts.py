@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import cast
 
 import pandas as pd
@@ -26,7 +26,11 @@ from stock_pipeline.domain.session_rules import (
     duplicate_violations,
     session_violations,
 )
-from stock_pipeline.domain.trading_calendar import is_session, session_close
+from stock_pipeline.domain.trading_calendar import (
+    DEFAULT_FINAL_GRACE,
+    is_session,
+    session_is_final,
+)
 from stock_pipeline.domain.validation import Violation, ohlc_violations
 
 # Check names, shared by the check specs and the tests.
@@ -67,8 +71,17 @@ def _by_interval(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {str(interval): rows for interval, rows in frame.groupby("interval", sort=True)}
 
 
-def intraday_verdicts(day: date, frame: pd.DataFrame) -> dict[str, Verdict]:
-    """All intraday checks on one (symbol, day) partition's rows, every interval stored."""
+def intraday_verdicts(
+    day: date,
+    frame: pd.DataFrame,
+    grace: timedelta = DEFAULT_FINAL_GRACE,
+    confirmed_short: Iterable[str] = (),
+) -> dict[str, Verdict]:
+    """All intraday checks on one (symbol, day) partition's rows, every interval stored
+    (``grace``: after the close, before which an answer is provisional). ``confirmed_short``:
+    the intervals whose short count Yahoo confirmed by repeated fetches (``short_sessions``):
+    too few bars there is what Yahoo has, reported but not a failure."""
+    accepted = set(confirmed_short)
     if frame.empty:
         none = Verdict(True, "no bars stored for this partition", {"rows": 0})
         missing = Verdict(False, "no bars stored for this partition", {"rows": 0})
@@ -84,12 +97,14 @@ def intraday_verdicts(day: date, frame: pd.DataFrame) -> dict[str, Verdict]:
         unique += duplicate_violations(rows, day, interval)
         session += session_violations(rows, day, interval)
         fetched = pd.Timestamp(rows["fetched_at"].min()).to_pydatetime()
-        expectation = count_expectation(day, interval, fetched)
+        expectation = count_expectation(day, interval, fetched, grace)
         count_meta[f"bars_{interval}"] = len(rows)
         count_meta[f"expected_{interval}"] = f"{expectation.low}-{expectation.high}"
         count_meta[f"final_{interval}"] = "yes" if expectation.final else "no (provisional)"
         problem = expectation.judge(len(rows))
-        if problem is not None:
+        if problem is not None and problem.rule == "too_few_bars" and interval in accepted:
+            count_meta[f"short_confirmed_{interval}"] = f"yes: {problem.detail}"
+        elif problem is not None:
             counts.append(Violation(f"{problem.rule}_{interval}", problem.rows, problem.detail))
     total = len(frame)
     intervals = ", ".join(groups)
@@ -122,7 +137,9 @@ def daily_sanity(frame: pd.DataFrame) -> Verdict:
     return _rule_verdict(len(frame), DAILY_RULES, violations, "prices ordered")
 
 
-def pick_intraday_day(candidates: pd.DataFrame) -> pd.Series | None:
+def pick_intraday_day(
+    candidates: pd.DataFrame, grace: timedelta = DEFAULT_FINAL_GRACE
+) -> pd.Series | None:
     """Of a day's per-interval aggregates, the one to compare with the daily bar: final
     and complete, the default interval first, then the finest.
 
@@ -136,13 +153,17 @@ def pick_intraday_day(candidates: pd.DataFrame) -> pd.Series | None:
         row = match.iloc[0]
         day = pd.Timestamp(row["session_date"]).date()
         fetched = pd.Timestamp(row["fetched_at"]).to_pydatetime()
-        expectation = count_expectation(day, interval, fetched)
+        expectation = count_expectation(day, interval, fetched, grace)
         if expectation.final and expectation.judge(int(row["rows"])) is None:
             return row
     return None
 
 
-def daily_consistency(daily: pd.DataFrame, intraday: Mapping[date, DayBar]) -> Verdict:
+def daily_consistency(
+    daily: pd.DataFrame,
+    intraday: Mapping[date, DayBar],
+    grace: timedelta = DEFAULT_FINAL_GRACE,
+) -> Verdict:
     """Daily (1d) bars against the day aggregated from complete, final intraday bars.
 
     ``daily``: the partition's 1d rows; ``intraday``: per day, the chosen aggregate. Days
@@ -156,8 +177,8 @@ def daily_consistency(daily: pd.DataFrame, intraday: Mapping[date, DayBar]) -> V
         if other is None:
             continue
         fetched = row["fetched_at"]
-        if pd.isna(fetched) or pd.Timestamp(fetched) < session_close(day):
-            continue  # today's daily bar is still forming
+        if pd.isna(fetched) or not session_is_final(day, pd.Timestamp(fetched), grace):
+            continue  # the daily bar was still forming when it arrived
         compared += 1
         bar = DayBar(float(row["high"]), float(row["low"]), float(row["close"]), int(row["volume"]))
         found = mismatches(bar, other)
@@ -269,16 +290,23 @@ def partition_summary(by_check: Mapping[str, Verdict]) -> dict[str, str]:
     }
 
 
-def intraday_partition_verdicts(frame: pd.DataFrame) -> dict[str, dict[str, Verdict]]:
+def intraday_partition_verdicts(
+    frame: pd.DataFrame,
+    grace: timedelta = DEFAULT_FINAL_GRACE,
+    confirmed_short: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, dict[str, Verdict]]:
     """The intraday checks on each (symbol, day) slice of a frame about to be written.
 
     ``frame``: canonical intraday rows with ``fetched_at`` set; keyed by partition key.
+    ``confirmed_short``: per partition key, the intervals this write confirms as short.
     """
+    confirmed = confirmed_short or {}
     judged: dict[str, dict[str, Verdict]] = {}
     for group, rows in frame.groupby(["symbol", "session_date"], sort=False):
         symbol, stamp = cast(tuple[str, date], group)
         day = pd.Timestamp(stamp).date()
-        judged[intraday_key(str(symbol), day)] = intraday_verdicts(day, rows)
+        key = intraday_key(str(symbol), day)
+        judged[key] = intraday_verdicts(day, rows, grace, confirmed.get(key, ()))
     return judged
 
 

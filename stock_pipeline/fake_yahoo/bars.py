@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from stock_pipeline.domain.session_rules import NO_TRADE_BAR_MINUTES
 from stock_pipeline.domain.trading_calendar import NEW_YORK
 from stock_pipeline.fake_yahoo.config import FakeYahooConfig, SplitEvent
 from stock_pipeline.fake_yahoo.market import aggregate, daily_model, generate_minutes, session_table
@@ -121,10 +122,12 @@ class PriceHistory:
         kn = known[rows]
         ts_kept = ts[keep]
         null = np.zeros(len(ts_kept), dtype=bool)
-        if self.config.null_bar_every > 0:
+        # A bar without a trade is all-null; bars longer than a few minutes always hold one
+        # (the domain's tolerance for short sessions rests on it: session_rules).
+        if self.config.null_bar_every > 0 and step <= NO_TRADE_BAR_MINUTES:
             u = hash_units(profile.seed, _NULL_SALT + step, ts_kept)
             null = (u < 1.0 / self.config.null_bar_every) & (ends <= now_s)
-        return Bars(
+        served_bars = Bars(
             ts=ts_kept,
             open=served(agg.open[keep], kn),
             high=served(agg.high[keep], kn),
@@ -133,6 +136,36 @@ class PriceHistory:
             volume=served_volume(agg.volume[keep], kn),
             session=sessions[rows],
             null=null,
+        )
+        closes = (block.opens_s + block.minutes * 60)[rows]
+        return self._truncated(symbol, served_bars, closes)
+
+    def _truncated(self, symbol: str, bars: Bars, ends: IntArray) -> Bars:
+        """Drop the bars ``truncated_sessions`` says Yahoo lacks (the end of a session)."""
+        cuts = {
+            day: minutes
+            for (sym, day), minutes in dict(self.config.truncated_sessions).items()
+            if sym.upper() == symbol.upper()
+        }
+        if not cuts:
+            return bars
+        days = session_table().days
+        drop = np.zeros(len(bars), dtype=bool)
+        for day, minutes in cuts.items():
+            index = int(np.searchsorted(days, (day - EPOCH).days))
+            drop |= (bars.session == index) & (bars.ts >= ends - minutes * 60)
+        if not drop.any():
+            return bars
+        keep = ~drop
+        return Bars(
+            ts=bars.ts[keep],
+            open=bars.open[keep],
+            high=bars.high[keep],
+            low=bars.low[keep],
+            close=bars.close[keep],
+            volume=bars.volume[keep],
+            session=bars.session[keep],
+            null=bars.null[keep],
         )
 
     def daily_raw(

@@ -49,11 +49,11 @@ DEFAULT_SPLITS: Mapping[str, tuple[SplitEvent, ...]] = {
 @dataclass
 class FakeYahooConfig:
     """Behaviour of one fake server. ``now``, ``latency_seconds``, ``rate_limit_per_second``,
-    ``unknown_symbols``, ``flaky_failures``, ``null_bar_every``, ``require_crumb``,
-    ``bad_prints`` and ``bad_print_factor`` may be changed while it runs (a bad print set
-    after a sync is Yahoo correcting a past value, as the re-verification tests need);
-    ``splits`` and ``minute_detail_since`` must be set before (closed sessions' daily bars
-    are cached).
+    ``unknown_symbols``, ``flaky_failures``, ``null_bar_every``, ``truncated_sessions``,
+    ``require_crumb``, ``bad_prints`` and ``bad_print_factor`` may be changed while it runs
+    (a bad print set after a sync is Yahoo correcting a past value, as the re-verification
+    tests need); ``splits`` and ``minute_detail_since`` must be set before (closed
+    sessions' daily bars are cached).
 
     ``now``: the fake's clock (a fixed UTC instant; ``None`` follows the real clock).
     ``latency_seconds``: sleep before answering each request.
@@ -64,7 +64,12 @@ class FakeYahooConfig:
     ``flaky_failures``: how many chart data requests for ``ZZFLAKY`` fail with 500 first.
     ``splits``: splits per symbol; prices before a split that is known at ``now`` are
     divided by its ratio, as Yahoo does.
-    ``null_bar_every``: about one closed intraday bar in N is all-null (0: never).
+    ``null_bar_every``: about one closed intraday bar of 5 minutes or less in N is all-null
+    (0: never); longer bars always hold a trade.
+    ``truncated_sessions``: per (symbol, session date), minutes at the end of that session
+    whose intraday bars are absent from every answer, at every interval (Yahoo serving a
+    short session; daily bars unchanged). ``{("AAPL", date(2026, 11, 24)): 60}``: the last
+    hour's bars are missing.
     ``require_crumb``: v7 quote and quoteSummary answer 401 without a crumb we issued.
     ``minute_detail_since``: sessions before this date get daily bars from a cheap daily
     model instead of aggregated minutes (no intraday data is served that far back).
@@ -80,6 +85,7 @@ class FakeYahooConfig:
     flaky_failures: int = 2
     splits: Mapping[str, tuple[SplitEvent, ...]] = field(default_factory=lambda: DEFAULT_SPLITS)
     null_bar_every: int = 500
+    truncated_sessions: Mapping[tuple[str, date], int] = field(default_factory=dict)
     require_crumb: bool = False
     minute_detail_since: date = date(2020, 1, 1)
     bad_prints: Mapping[str, tuple[date, ...]] = field(default_factory=dict)

@@ -3,7 +3,8 @@
 Per registered symbol: the newest bar stored at each interval (intraday and daily), the
 closed sessions inside the window the pipeline keeps filling — Yahoo's lookback for the
 scheduled interval, cut at the retention period — that are missing, still provisional, or
-short of the calendar's bars, and whether the symbol is quarantined.
+short of the calendar's bars (pending repair: fetched again by the next sync; or confirmed
+short after the bounded re-fetches), and whether the symbol is quarantined.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import duckdb
 import pandas as pd
 
 from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, intraday_spec
-from stock_pipeline.domain.session_rules import count_expectation
 from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.domain.trading_calendar import (
     NEW_YORK,
@@ -27,7 +27,7 @@ from stock_pipeline.domain.trading_calendar import (
 )
 from stock_pipeline.services.quarantine import SymbolHealth, quarantined_symbols
 from stock_pipeline.services.registry import registered_symbols
-from stock_pipeline.settings.automation import retained_since
+from stock_pipeline.settings.automation import final_grace, retained_since
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import connect
 
@@ -37,13 +37,16 @@ class SymbolStatus:
     symbol: str
     latest: dict[str, str] = field(default_factory=dict)  # interval -> newest bar
     missing: list[date] = field(default_factory=list)  # nothing stored
-    provisional: list[date] = field(default_factory=list)  # not fetched after the close
-    short: list[date] = field(default_factory=list)  # final, fewer bars than allowed
+    provisional: list[date] = field(default_factory=list)  # not final (close + grace)
+    short: list[date] = field(default_factory=list)  # final, too few bars: to fetch again
+    short_confirmed: list[date] = field(default_factory=list)  # short, accepted as Yahoo's
     quarantine: SymbolHealth | None = None
 
     @property
     def gaps(self) -> int:
-        return len(self.missing) + len(self.provisional) + len(self.short)
+        return (
+            len(self.missing) + len(self.provisional) + len(self.short) + len(self.short_confirmed)
+        )
 
 
 @dataclass
@@ -84,14 +87,9 @@ def latest_bars(
     return found
 
 
-def classify(state: SliceState, interval: str) -> str | None:
-    """missing, provisional, short, or None when the session is complete."""
-    if state.rows == 0:
-        return "missing"
-    if not state.final:
-        return "provisional"
-    expectation = count_expectation(state.day, interval, session_close(state.day))
-    return "short" if expectation.judge(state.rows) is not None else None
+def classify(state: SliceState) -> str | None:
+    """missing, provisional, short, short_confirmed, or None when the session is complete."""
+    return None if state.complete else state.status
 
 
 def collect_status(
@@ -112,9 +110,9 @@ def collect_status(
     with connect(database, read_only=True) as con:
         for symbol, latest in latest_bars(con, symbols).items():
             statuses[symbol].latest = latest
-        states = slice_states(con, symbols, days, interval) if days else []
+        states = slice_states(con, symbols, days, interval, final_grace()) if days else []
     for state in states:
-        kind = classify(state, interval)
+        kind = classify(state)
         if kind is not None:
             getattr(statuses[state.symbol], kind).append(state.day)
     return StatusReport(interval, window, list(statuses.values()))

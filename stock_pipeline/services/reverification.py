@@ -182,7 +182,7 @@ def _reverify_batch(
     repair = not result.dry_run
     checked = list(years)
     partitions = [SymbolYear(s, y) for s in checked for y in years[s]]
-    client.forget_cached_answers()  # a re-verification must hear Yahoo today, not a memory
+    # fetch_history asks Yahoo itself, not yfinance's cache of past ranges: Yahoo today.
     fetched = fetch_history(client, partitions, INTERVAL, max_workers, today=now.date())
     result.requests.update(fetched.requests)
     answers = {str(s): rows for s, rows in fetched.frame.groupby("symbol", sort=False)}

@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import dagster as dg
+import duckdb
 
-from stock_pipeline import settings
 from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
@@ -47,11 +47,13 @@ from stock_pipeline.domain.trading_calendar import (
     expected_bar_count,
     latest_session,
     sessions_between,
+    year_final_after,
 )
 from stock_pipeline.domain.weeks import WEEK_INTERVAL, history_span, week_of
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
+from stock_pipeline.settings import automation as knobs
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import connect
 
@@ -196,9 +198,10 @@ def plan_intraday(
         skipped: list[str] = []
     else:
         with connect(database, read_only=True) as con:
-            states = slice_states(con, chosen, list(days), interval)
-        todo_cells = [(st.symbol, st.day) for st in states if not st.complete]
-        skipped = [intraday_key(st.symbol, st.day) for st in states if st.complete]
+            states = slice_states(con, chosen, list(days), interval, knobs.final_grace())
+        # Short sessions are fetched again until complete or confirmed (slice_state).
+        todo_cells = [(st.symbol, st.day) for st in states if not st.settled]
+        skipped = [intraday_key(st.symbol, st.day) for st in states if st.settled]
     runs = slice_runs(todo_cells, order, list(days), intraday_key, batch_size)
     windows = plan_intraday_windows(todo_cells, interval)
     return SyncPlan(
@@ -247,6 +250,45 @@ def history_years(
     return list(range(max(first.year, HISTORY_FIRST_YEAR), last.year + 1))
 
 
+def stored_years(
+    con: duckdb.DuckDBPyConnection,
+    symbols: Sequence[str],
+    interval: str,
+    years: Sequence[int],
+    grace: timedelta,
+) -> dict[tuple[str, int], bool]:
+    """Stored (symbol, year) partitions, each with whether it is final: its answer arrived
+    at or after the close of the year's last session plus ``grace``, so nothing in it can
+    change any more. A year fetched before that (the current one, or Dec 31 at 16:00) is
+    not, and is fetched again."""
+    if not symbols or not years:
+        return {}
+    rows = con.execute(
+        """SELECT symbol, year, min(fetched_at) FROM daily_prices
+           WHERE interval = ? AND symbol IN (SELECT unnest(?)) AND year IN (SELECT unnest(?))
+           GROUP BY symbol, year""",
+        [interval, list(symbols), list(years)],
+    ).fetchall()
+    return {
+        (str(symbol), int(year)): arrived is not None
+        and arrived >= year_final_after(int(year), grace, history_span(int(year), interval)[1])
+        for symbol, year, arrived in rows
+    }
+
+
+def final_years(
+    con: duckdb.DuckDBPyConnection,
+    symbols: Sequence[str],
+    interval: str,
+    years: Sequence[int],
+    grace: timedelta,
+) -> set[tuple[str, int]]:
+    """The stored (symbol, year) partitions that are final (``stored_years``)."""
+    return {
+        cell for cell, final in stored_years(con, symbols, interval, years, grace).items() if final
+    }
+
+
 def plan_history(
     instance: dg.DagsterInstance,
     database: Path,
@@ -255,21 +297,13 @@ def plan_history(
     years: Sequence[int],
     force: bool,
     batch_size: int | None = None,
-    today: date | None = None,
 ) -> SyncPlan:
     interval = normalize_history_interval(interval)
-    today = today or settings.now().date()
     chosen, order = resolve_symbols(instance, symbols)
     done: set[tuple[str, int]] = set()
     if not force and database.exists():
         with connect(database, read_only=True) as con:
-            rows = con.execute(
-                "SELECT DISTINCT symbol, year FROM daily_prices WHERE interval = ? AND year < ?",
-                [interval, today.year],
-            ).fetchall()
-        # A year is done once its last bar's sessions are all past: for weekly bars that
-        # is the Sunday after its last Monday, which can lie in the next year.
-        done = {(s, int(y)) for s, y in rows if history_span(int(y), interval)[1] < today}
+            done = final_years(con, chosen, interval, years, knobs.final_grace())
     todo_cells = [(s, y) for s in chosen for y in years if (s, y) not in done]
     skipped = [history_key(s, y) for s in chosen for y in years if (s, y) in done]
     runs = slice_runs(todo_cells, order, list(years), history_key, batch_size)

@@ -8,12 +8,13 @@ A bad value fails the tick with a message naming the variable.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from stock_pipeline.domain.errors import InvalidSymbolError
+from stock_pipeline.domain.errors import InvalidSettingError, InvalidSymbolError
 from stock_pipeline.domain.retention import DEFAULT_KEEP_DAYS, first_kept_day
 from stock_pipeline.domain.symbols import normalize_symbol
+from stock_pipeline.domain.trading_calendar import DEFAULT_FINAL_GRACE
 
 SYMBOLS_FILE_ENV = "STOCK_PIPELINE_SYMBOLS_FILE"
 KEEP_DAYS_ENV = "STOCK_PIPELINE_INTRADAY_RETENTION_DAYS"
@@ -23,12 +24,18 @@ CURRENT_PRICES_MINUTES_ENV = "STOCK_PIPELINE_CURRENT_PRICES_MINUTES"
 QUARANTINE_AFTER_ENV = "STOCK_PIPELINE_QUARANTINE_AFTER"
 MISSING_MAX_PARTITIONS_ENV = "STOCK_PIPELINE_MISSING_MAX_PARTITIONS"
 BACKFILL_PERIOD_ENV = "STOCK_PIPELINE_BACKFILL_PERIOD"
+FINAL_GRACE_ENV = "STOCK_PIPELINE_FINAL_GRACE_MINUTES"
+SHORT_REFETCHES_ENV = "STOCK_PIPELINE_SHORT_SESSION_REFETCHES"
 
 DEFAULT_CURRENT_PRICES_MINUTES = 5
 DEFAULT_QUARANTINE_AFTER = 3
 DEFAULT_MISSING_MAX_PARTITIONS = 1000
 DEFAULT_BACKFILL_PERIOD = "1y"
 DEFAULT_ALERT_TIMEOUT_SECONDS = 10.0
+DEFAULT_FINAL_GRACE_MINUTES = int(DEFAULT_FINAL_GRACE.total_seconds() // 60)
+MAX_FINAL_GRACE_MINUTES = 24 * 60  # a day: Yahoo's bars settle within minutes
+DEFAULT_SHORT_REFETCHES = 2
+MAX_SHORT_REFETCHES = 20
 
 
 def _positive_int(name: str, default: int) -> int:
@@ -42,6 +49,42 @@ def _positive_int(name: str, default: int) -> int:
     if value < 1:
         raise ValueError(f"${name}={raw!r} must be at least 1")
     return value
+
+
+def _bounded_int(name: str, default: int, low: int, high: int, unit: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise InvalidSettingError(
+            f"${name}={raw!r} is not a whole number of {unit} from {low} to {high} "
+            f"(default {default}); unset it for the default"
+        )
+    return value
+
+
+def final_grace() -> timedelta:
+    """How long after a session's close an answer must arrive to count as final.
+
+    Yahoo still amends the last bars for a few minutes after the close; an answer that
+    arrived earlier is provisional and is fetched again. Default 15 minutes.
+    """
+    minutes = _bounded_int(
+        FINAL_GRACE_ENV, DEFAULT_FINAL_GRACE_MINUTES, 0, MAX_FINAL_GRACE_MINUTES, "minutes"
+    )
+    return timedelta(minutes=minutes)
+
+
+def short_session_refetches() -> int:
+    """How many more times a final session that came back short is fetched before it is
+    accepted as short (confirmed). Default 2; 0 accepts the first short answer."""
+    return _bounded_int(
+        SHORT_REFETCHES_ENV, DEFAULT_SHORT_REFETCHES, 0, MAX_SHORT_REFETCHES, "re-fetches"
+    )
 
 
 def symbols_file() -> Path | None:

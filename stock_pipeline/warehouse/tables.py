@@ -7,7 +7,7 @@ rows intact, and inserts by column name, so column order never matters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +136,24 @@ ACTIONS_CHECKED = Table(
     key=("symbol",),
     slice_by=("symbol",),
 )
+# Final intraday sessions that came back with fewer bars than the calendar allows: how
+# many final fetches were short, and when the last one confirmed it (warehouse.short_sessions).
+SHORT_SESSIONS = Table(
+    "short_sessions",
+    (
+        ("symbol", "VARCHAR NOT NULL"),
+        ("interval", "VARCHAR NOT NULL"),
+        ("session_date", "DATE NOT NULL"),
+        ("bars", "INTEGER"),  # stored by the last fetch
+        ("expected", "INTEGER"),  # the calendar's full session
+        ("fetches", "INTEGER"),  # final fetches that came back short
+        ("first_short_at", "TIMESTAMPTZ"),  # when the first short answer arrived
+        ("last_fetched_at", "TIMESTAMPTZ"),  # when the last one arrived
+        ("confirmed_at", "TIMESTAMPTZ"),  # NULL: to be fetched again
+    ),
+    key=("symbol", "interval", "session_date"),
+    slice_by=("symbol", "interval", "session_date"),
+)
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -145,6 +163,7 @@ TABLES: dict[str, Table] = {
         STOCKS,
         CORPORATE_ACTIONS,
         ACTIONS_CHECKED,
+        SHORT_SESSIONS,
     )
 }
 
@@ -362,12 +381,15 @@ def replace_slices(
     table: Table,
     frame: pd.DataFrame,
     constants: Mapping[str, object] | None = None,
+    within: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> int:
     """Replace every slice present in ``frame`` with the frame's rows, atomically.
 
     Only the slices the frame holds are touched; rows are matched to columns by name.
     ``constants`` gives columns the frame lacks one value for every row (``fetched_at``),
-    so a caller need not copy a large frame to add them. Returns the number of rows written.
+    so a caller need not copy a large frame to add them. ``within`` runs inside the same
+    transaction after the insert, the frame registered as ``incoming_frame`` (bookkeeping
+    that must not be lost or doubled apart from the rows). Returns the rows written.
     """
     constants = {c: v for c, v in (constants or {}).items() if c not in frame.columns}
     missing = [c for c in table.column_names if c not in frame.columns and c not in constants]
@@ -396,6 +418,8 @@ def replace_slices(
             con.execute(
                 f'INSERT INTO "{table.name}" ({cols}) SELECT {values} FROM incoming_frame', params
             )
+            if within is not None:
+                within(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -26,7 +26,11 @@ from stock_pipeline.domain.partition_keys import SymbolDay, SymbolYear
 from stock_pipeline.domain.planning import FetchWindow, plan_intraday_windows
 from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.stopping import SyncStopped
-from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
+from stock_pipeline.domain.trading_calendar import (
+    expected_bar_count,
+    session_is_final,
+    year_final_after,
+)
 from stock_pipeline.domain.validation import ohlc_violations
 from stock_pipeline.domain.weeks import (
     SPLIT_WEEK_DECIMALS,
@@ -34,6 +38,7 @@ from stock_pipeline.domain.weeks import (
     history_span,
     weekly_from_daily,
 )
+from stock_pipeline.settings import automation
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
@@ -105,6 +110,8 @@ def fetch_intraday(
     """
     interval = normalize_intraday_interval(interval)
     now = now or settings.now()
+    grace = automation.final_grace()
+    client.forget_answers()  # every window is asked of Yahoo, not of yfinance's cache
     windows = plan_intraday_windows([(p.symbol, p.day) for p in partitions], interval)
     if progress is not None:
         progress.plan(len(windows))
@@ -141,7 +148,7 @@ def fetch_intraday(
                     key,
                     expected=expected_bar_count(day, interval),
                     requests=counts["chart"],
-                    final=session_is_final(day, now),
+                    final=session_is_final(day, now, grace),
                     error=error,
                 )
                 result.outcomes[key] = outcome
@@ -223,6 +230,8 @@ def fetch_history(
     """
     interval = normalize_history_interval(interval)
     today = today or settings.now().date()
+    grace = automation.final_grace()
+    client.forget_answers()  # a year fetched again is asked of Yahoo (see fetch_intraday)
     by_symbol: dict[str, list[int]] = {}
     for p in partitions:
         by_symbol.setdefault(p.symbol, []).append(p.year)
@@ -276,12 +285,12 @@ def fetch_history(
             for year in years:
                 key = SymbolYear(symbol, year).key
                 keys.append(key)
-                outcome = PartitionOutcome(
-                    key,
-                    requests=counts["chart"],
-                    error=error,
-                    final=history_span(year, interval)[1] < today,
-                )
+                # Final once the answer arrived after the span's last close plus grace (a
+                # weekly year's span ends on the Sunday after its last Monday).
+                arrived = frame["fetched_at"].iloc[0] if frame is not None and len(frame) else None
+                through = history_span(year, interval)[1]
+                final = arrived is not None and arrived >= year_final_after(year, grace, through)
+                outcome = PartitionOutcome(key, requests=counts["chart"], error=error, final=final)
                 result.outcomes[key] = outcome
                 if frame is None:
                     continue

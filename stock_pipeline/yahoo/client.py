@@ -149,6 +149,14 @@ class YahooClient:
         self.session = _session_for(settings)
         self.price_hints: dict[str, int] = {}  # per symbol, from its latest chart answer
 
+    @staticmethod
+    def forget_answers() -> None:
+        """Drop yfinance's process-wide cache of answers for past ranges. A batch that
+        fetches a session again (a short one, a year's last close) must ask Yahoo: the
+        cache would hand back the earlier answer, counted as a new one, in any process that
+        runs more than one sync (the command line, the background queue)."""
+        yfdata.YfData.cache_get.cache_clear()
+
     @contextmanager
     def meter(self) -> Iterator[RequestMeter]:
         """Count this thread's Yahoo requests inside the block."""
@@ -191,11 +199,6 @@ class YahooClient:
             yfdata.YfData.cache_get.cache_clear()
             self._sleep(delay)
             attempt += 1
-
-    def forget_cached_answers(self) -> None:
-        """Drop yfinance's in-process answers (it keeps up to 64 per process and serves a
-        repeated past range from them): the next request asks Yahoo again."""
-        yfdata.YfData.cache_get.cache_clear()
 
     def _remember_price_hint(self, symbol: str, ticker: yf.Ticker) -> None:
         """Keep the answer's ``priceHint`` (decimals of its prices) for storing its bars."""

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import pandas as pd
 import pytest
 from dagster._utils.schedules import schedule_execution_time_iterator  # the daemon's ticks
 
 from stock_pipeline.definitions import defs
+from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.defs.schedules import (
     corporate_actions_schedule,
     intraday_hourly_schedule,
@@ -25,6 +28,7 @@ from stock_pipeline.defs.schedules import (
 from stock_pipeline.domain.market_schedule import ny_clock
 from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.domain.trading_calendar import NEW_YORK
+from stock_pipeline.warehouse.tables import DAILY_PRICES
 from stock_pipeline_tests.support.pipeline import Pipeline
 from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
@@ -269,6 +273,48 @@ def test_corporate_actions_are_refreshed_once_after_each_close(
     assert run_times(early) == ["13:20"]
     holiday = outcomes(corporate_actions_schedule, registered, date(2026, 11, 26))
     assert run_times(holiday) == []
+
+
+def daily_row(symbol: str, day: date) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "symbol": [symbol],
+            "interval": ["1d"],
+            "date": [day],
+            "year": [day.year],
+            "open": [1.0],
+            "high": [1.0],
+            "low": [1.0],
+            "close": [1.0],
+            "adj_close": [1.0],
+            "volume": [1],
+            "dividends": [0.0],
+            "stock_splits": [0.0],
+        }
+    )
+
+
+def store_last_day(database: Path, symbol: str, fetched: datetime) -> None:
+    row = daily_row(symbol, date(2026, 12, 31))
+    WarehouseResource(path=str(database)).write(DAILY_PRICES, row, {"fetched_at": fetched})
+
+
+def test_the_first_close_of_a_year_refreshes_last_year_where_it_is_not_final(
+    registered: dg.DagsterInstance, duckdb_file: Path
+) -> None:
+    """AAPL's 2026 was fetched at 16:00 on Dec 31 (within the grace period), IBM's on New
+    Year's Day, MSFT has none: only AAPL's 2026 is fetched again, beside 2027 for all."""
+    store_last_day(duckdb_file, "AAPL", datetime(2026, 12, 31, 21, 0, tzinfo=UTC))
+    store_last_day(duckdb_file, "IBM", datetime(2027, 1, 1, 15, 0, tzinfo=UTC))
+    first_close = datetime(2027, 1, 4, 16, 0, tzinfo=NEW_YORK)  # Jan 1 is a holiday
+    result = evaluate(market_close_schedule, registered, first_close)
+    # Two runs: AAPL's two years (one Yahoo request), the other symbols' 2027.
+    assert sorted(ranges(result)) == [("2026|AAPL", "2027|AAPL"), ("2027|MSFT", "2027|IBM")]
+    store_last_day(duckdb_file, "AAPL", datetime(2027, 1, 4, 21, 0, tzinfo=UTC))  # that run
+    next_close = datetime(2027, 1, 5, 16, 0, tzinfo=NEW_YORK)
+    assert ranges(evaluate(market_close_schedule, registered, next_close)) == [
+        ("2027|AAPL", "2027|IBM")
+    ]
 
 
 def test_reverification_runs_once_a_week_on_saturday_morning(

@@ -194,7 +194,7 @@ def store(database: Path, symbol: str, day: date, fetched_at: datetime) -> None:
 
 def store_final(database: Path, symbol: str, days: list[date]) -> None:
     frames = [
-        bars(symbol, d).assign(fetched_at=pd.Timestamp(session_close(d) + timedelta(minutes=1)))
+        bars(symbol, d).assign(fetched_at=pd.Timestamp(session_close(d) + timedelta(minutes=20)))
         for d in days
     ]
     WarehouseResource(path=str(database)).write(INTRADAY_PRICES, pd.concat(frames))
@@ -222,6 +222,31 @@ def test_only_missing_and_provisional_partitions_are_requested(
         r.run_config == {"ops": {"intraday_prices": {"config": {"interval": "5m"}}}}
         for r in result.run_requests or []
     )
+
+
+def test_short_sessions_are_requested_until_confirmed_and_grace_answers_until_final(
+    instance: dg.DagsterInstance, duckdb_file: Path
+) -> None:
+    instance.add_dynamic_partitions("symbols", ["AAPL", "MSFT", "KO"])
+    tue, mon = date(2026, 11, 24), date(2026, 11, 23)
+    for symbol in ("AAPL", "MSFT", "KO"):
+        store_final(duckdb_file, symbol, LOOKBACK)
+    later = session_close(tue) + timedelta(hours=1)
+    for hours in range(3):  # three final short answers: confirmed (2 re-fetches allowed)
+        short = (
+            bars("AAPL", tue)
+            .iloc[:60]
+            .assign(fetched_at=pd.Timestamp(later + timedelta(hours=hours)))
+        )
+        WarehouseResource(path=str(duckdb_file)).write(INTRADAY_PRICES, short)
+    short = bars("MSFT", tue).iloc[:60].assign(fetched_at=pd.Timestamp(later))  # once: pending
+    WarehouseResource(path=str(duckdb_file)).write(INTRADAY_PRICES, short)
+    store(duckdb_file, "KO", mon, session_close(mon) + timedelta(minutes=5))  # within grace
+    result = evaluate(sensors.missing_partitions_sensor, instance)
+    assert [span(r) for r in result.run_requests or []] == [
+        ("2026-11-24|MSFT", "2026-11-24|MSFT"),
+        ("2026-11-23|KO", "2026-11-23|KO"),
+    ]
 
 
 def test_nothing_stored_yet_is_one_run_for_everything(instance: dg.DagsterInstance) -> None:

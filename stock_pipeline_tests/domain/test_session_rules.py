@@ -8,10 +8,12 @@ from stock_pipeline.domain.bars import normalize_intraday
 from stock_pipeline.domain.session_rules import (
     count_expectation,
     duplicate_violations,
+    fewest_final_bars,
     missing_bars_tolerated,
     newest_bar_due,
     session_violations,
 )
+from stock_pipeline.domain.slice_state import SliceState
 from stock_pipeline.fake_yahoo.pytest_plugin import load_yahoo_recording
 from stock_pipeline_tests.support.frames import bars
 
@@ -79,23 +81,50 @@ def test_repeated_starts_and_shared_slots_are_duplicates() -> None:
     ("day", "interval", "expected", "low"),
     [
         (FULL, "1m", 390, 387),  # 1% of 390, rounded down
-        (FULL, "5m", 78, 77),
-        (FULL, "60m", 7, 6),
+        (FULL, "5m", 78, 77),  # at least one no-trade bar
+        (FULL, "15m", 26, 26),  # a 15-minute bar always holds a trade: no tolerance
+        (FULL, "60m", 7, 7),
         (EARLY, "5m", 42, 41),
-        (EARLY, "60m", 4, 3),
+        (EARLY, "60m", 4, 4),
+        (EARLY, "90m", 3, 3),  # 09:30, 11:00, 12:30 (30 minutes)
     ],
 )
-def test_a_final_session_may_miss_one_percent_of_its_bars_and_at_least_one(
+def test_the_tolerance_for_dropped_no_trade_bars_is_relative_to_the_interval(
     day: date, interval: str, expected: int, low: int
 ) -> None:
     final = count_expectation(day, interval, ny(day, 17, 0))
     assert (final.expected, final.low, final.high, final.final) == (expected, low, expected, True)
+    assert fewest_final_bars(day, interval) == low
     assert final.judge(expected) is None
     assert final.judge(low) is None
     short = final.judge(low - 1)
     assert short is not None and short.rule == "too_few_bars" and short.rows == 1
     extra = final.judge(expected + 2)
     assert extra is not None and extra.rule == "too_many_bars" and extra.rows == 2
+
+
+def test_a_90m_early_close_with_two_of_three_bars_is_short() -> None:
+    final = count_expectation(EARLY, "90m", ny(EARLY, 14, 0))
+    assert final.final and final.expected == 3
+    problem = final.judge(2)
+    assert problem is not None and problem.rule == "too_few_bars" and problem.rows == 1
+    state = SliceState("AAPL", EARLY, 2, 3, True, fewest=fewest_final_bars(EARLY, "90m"))
+    assert state.status == "short"
+
+
+def test_a_1m_day_missing_two_of_390_bars_is_not_short() -> None:
+    final = count_expectation(FULL, "1m", ny(FULL, 17, 0))
+    assert final.judge(388) is None
+    state = SliceState("AAPL", FULL, 388, 390, True, fewest=fewest_final_bars(FULL, "1m"))
+    assert state.status == "complete"
+
+
+def test_an_answer_within_the_grace_period_after_the_close_is_provisional() -> None:
+    # 16:05: every bar has closed, but Yahoo may still amend them; 16:20 is final.
+    early = count_expectation(FULL, "5m", ny(FULL, 16, 5))
+    assert not early.final and (early.low, early.high) == (77, 78)
+    assert count_expectation(FULL, "5m", ny(FULL, 16, 20)).final
+    assert not count_expectation(FULL, "5m", ny(FULL, 16, 20), timedelta(minutes=30)).final
 
 
 def test_real_yahoo_day_with_a_dropped_null_bar_counts_as_complete() -> None:
@@ -129,10 +158,13 @@ def test_a_provisional_session_is_judged_by_the_bars_closed_when_fetched() -> No
     assert (before_open.low, before_open.high) == (0, 1)
 
 
-def test_tolerance_is_nothing_for_an_empty_expectation() -> None:
-    assert missing_bars_tolerated(0) == 0
-    assert missing_bars_tolerated(99) == 1
-    assert missing_bars_tolerated(390) == 3
+def test_tolerance_is_nothing_for_an_empty_expectation_or_a_long_bar() -> None:
+    assert missing_bars_tolerated(0, "1m") == 0
+    assert missing_bars_tolerated(99, "1m") == 1
+    assert missing_bars_tolerated(390, "1m") == 3
+    assert missing_bars_tolerated(78, "5m") == 1
+    assert missing_bars_tolerated(26, "15m") == 0
+    assert missing_bars_tolerated(3, "90m") == 0
 
 
 @pytest.mark.parametrize(

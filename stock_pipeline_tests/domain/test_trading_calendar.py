@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -64,7 +64,30 @@ def test_bars_closed_by_counts_only_finished_bars() -> None:
     assert cal.bars_closed_by(day, "60m", datetime(2026, 11, 27, 15, 29, tzinfo=UTC)) == 0
     assert cal.bars_closed_by(day, "60m", datetime(2026, 11, 27, 15, 30, tzinfo=UTC)) == 1
     assert cal.bars_closed_by(day, "60m", datetime(2026, 11, 27, 18, 0, tzinfo=UTC)) == 4
-    assert cal.session_is_final(day, datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+    assert not cal.session_is_final(day, datetime(2026, 11, 27, 18, 0, tzinfo=UTC))  # the close
+
+
+# 2026-11-25 closes at 16:00 New York (21:00 UTC); the default grace is 15 minutes.
+CLOSE = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
+
+
+def test_an_answer_is_final_only_after_the_close_plus_the_grace_period() -> None:
+    day = date(2026, 11, 25)
+    assert cal.final_after(day) == CLOSE + timedelta(minutes=15)
+    assert not cal.session_is_final(day, CLOSE)
+    assert not cal.session_is_final(day, CLOSE + timedelta(minutes=5))
+    assert cal.session_is_final(day, CLOSE + timedelta(minutes=15))
+    assert cal.session_is_final(day, CLOSE + timedelta(minutes=20))
+    assert cal.session_is_final(day, CLOSE, grace=timedelta(0))
+    assert not cal.session_is_final(day, CLOSE + timedelta(minutes=20), timedelta(minutes=30))
+
+
+def test_a_year_is_final_after_its_last_session_closed_plus_grace() -> None:
+    assert cal.last_session_of_year(2025) == date(2025, 12, 31)
+    assert cal.last_session_of_year(2022) == date(2022, 12, 30)  # Dec 31 was a Saturday
+    # 2025-12-31 closed at 16:00 New York, 21:00 UTC.
+    assert cal.year_final_after(2025) == datetime(2025, 12, 31, 21, 15, tzinfo=UTC)
+    assert cal.year_final_after(1985) == datetime(1986, 1, 1, tzinfo=cal.NEW_YORK)  # no calendar
 
 
 def test_calendar_reaches_years_ahead() -> None:

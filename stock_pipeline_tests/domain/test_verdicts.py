@@ -64,9 +64,26 @@ def test_every_interval_of_a_partition_is_judged_on_its_own() -> None:
     count = verdicts[BAR_COUNT]
     assert not count.passed
     assert count.metadata["bars_5m"] == 78 and count.metadata["bars_60m"] == 4
-    assert count.metadata["missing_or_extra_bars"] == 2  # 4 stored, at least 6 allowed
+    assert count.metadata["missing_or_extra_bars"] == 3  # 4 stored, all 7 due (no tolerance)
     assert "too_few_bars_60m" in count.description
     assert verdicts[OHLC_SANE].passed
+
+
+def test_a_short_count_yahoo_confirmed_is_reported_but_passes() -> None:
+    """Confirmed short (``short_sessions``) excuses too few bars of that interval only:
+    not too many, and not another interval's gap."""
+    five = stored(bars("AAPL", DAY, "5m")).iloc[:60]  # 18 bars short of 78
+    hourly = stored(bars("AAPL", DAY, "60m")).iloc[:4]
+    frame = pd.concat([five, hourly], ignore_index=True)
+    count = intraday_verdicts(DAY, frame, confirmed_short=["5m"])[BAR_COUNT]
+    assert not count.passed and "too_few_bars_60m" in count.description
+    assert "too_few_bars_5m" not in count.description
+    assert str(count.metadata["short_confirmed_5m"]).startswith("yes: 60 stored")
+    alone = intraday_verdicts(DAY, five, confirmed_short=["5m"])[BAR_COUNT]
+    assert alone.passed
+    assert not intraday_verdicts(DAY, five)[BAR_COUNT].passed
+    doubled = pd.concat([stored(bars("AAPL", DAY, "5m"))] * 2, ignore_index=True)
+    assert not intraday_verdicts(DAY, doubled, confirmed_short=["5m"])[BAR_COUNT].passed
 
 
 def test_a_provisional_day_is_judged_by_what_had_closed_when_fetched() -> None:

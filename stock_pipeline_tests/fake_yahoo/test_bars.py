@@ -162,3 +162,32 @@ def test_all_null_bars_are_rare_and_complete(fake_yahoo: FakeYahoo) -> None:
     assert 1 <= nulls <= total / 150
     raw = get(fake_yahoo, "/v8/finance/chart/AAPL", range="1mo", interval="5m").text
     assert "null" in raw or nulls > 0
+
+
+TRUNCATED = date(2026, 11, 24)
+
+
+@pytest.mark.fake_yahoo(
+    now=BLACK_FRIDAY_EVENING, null_bar_every=0, truncated_sessions={("KO", TRUNCATED): 60}
+)
+@pytest.mark.parametrize(("interval", "kept"), [("5m", 66), ("60m", 6), ("1m", 330)])
+def test_a_truncated_session_lacks_its_last_minutes_at_every_interval(
+    fake_yahoo: FakeYahoo, interval: str, kept: int
+) -> None:
+    df = regular(day_chart(fake_yahoo, "KO", TRUNCATED, interval))
+    assert list(df.index) == list(expected_bar_starts(TRUNCATED, interval))[:kept]
+    other = regular(day_chart(fake_yahoo, "AAPL", TRUNCATED, interval))  # another symbol
+    assert len(other) == len(expected_bar_starts(TRUNCATED, interval))
+    fake_yahoo.config.truncated_sessions = {}  # Yahoo has the bars again
+    assert len(regular(day_chart(fake_yahoo, "KO", TRUNCATED, interval))) > kept
+
+
+@pytest.mark.fake_yahoo(now=BLACK_FRIDAY_EVENING, null_bar_every=2)
+@pytest.mark.parametrize("interval", ["15m", "60m", "90m"])
+def test_bars_of_15_minutes_or_more_are_never_all_null(
+    fake_yahoo: FakeYahoo, interval: str
+) -> None:
+    df = frame(chart(fake_yahoo, "AAPL", range="1mo", interval=interval))
+    assert not df["close"].isna().any()
+    five = frame(chart(fake_yahoo, "AAPL", range="5d", interval="5m"))
+    assert five["close"].isna().any()  # short bars still come without a trade

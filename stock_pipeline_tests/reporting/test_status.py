@@ -94,3 +94,19 @@ def test_without_a_warehouse_every_session_is_missing(
     (status,) = collect_status(instance, duckdb_file, NOW).symbols
     assert status.missing == WINDOW
     assert not duckdb_file.exists()  # status never creates the warehouse
+
+
+def test_status_tells_short_sessions_pending_repair_from_confirmed_ones(
+    instance: dg.DagsterInstance, duckdb_file: Path
+) -> None:
+    instance.add_dynamic_partitions("symbols", ["AAPL"])
+    pending, confirmed = date(2026, 11, 23), date(2026, 11, 24)
+    for day in WINDOW:
+        store(duckdb_file, bars("AAPL", day), after_close(day))
+    store(duckdb_file, bars("AAPL", pending).iloc[:60], after_close(pending))
+    for hour in (17, 18, 19):  # the first final fetch and two more: accepted as short
+        at = datetime(2026, 11, 24, hour, 0, tzinfo=NY)
+        store(duckdb_file, bars("AAPL", confirmed).iloc[:60], at)
+    (status,) = collect_status(instance, duckdb_file, NOW).symbols
+    assert (status.short, status.short_confirmed) == ([pending], [confirmed])
+    assert status.missing == [] and status.gaps == 2

@@ -1,12 +1,13 @@
 """Sync planning: symbols and days checked, complete partitions skipped, few runs, then run."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pytest
 
+from stock_pipeline import settings
 from stock_pipeline.definitions import defs
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.errors import (
@@ -17,6 +18,7 @@ from stock_pipeline.domain.errors import (
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.run_keys import DAILY_OP, INTRADAY_OP, price_run_config
 from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW
+from stock_pipeline.reporting.status import collect_status
 from stock_pipeline.services.sync import (
     execute_plan,
     history_years,
@@ -162,17 +164,18 @@ def test_past_history_years_stored_are_skipped_the_current_one_never(
             }
         )
         warehouse.write(DAILY_PRICES, frame, {"fetched_at": NOW})
-    plan = plan_history(registered, duckdb_file, ["KO"], "1d", [2025, 2026], False, today=WED)
+    plan = plan_history(registered, duckdb_file, ["KO"], "1d", [2025, 2026], False)
     assert (plan.skipped, plan.todo) == (["2025|KO"], ["2026|KO"])
     assert plan.run_config == price_run_config(DAILY_OP, "1d")
     assert plan.price_requests == 1
 
 
-def test_a_weekly_year_is_done_only_once_its_last_week_is_past(
+def test_a_weekly_year_is_done_only_once_its_last_week_is_final(
     registered: dg.DagsterInstance, duckdb_file: Path
 ) -> None:
     warehouse = WarehouseResource(path=str(duckdb_file))
-    for week in (date(2024, 12, 30), date(2025, 12, 29)):  # each year's last week
+
+    def store(week: date, arrived: datetime) -> None:
         frame = pd.DataFrame(
             {
                 "symbol": ["KO"],
@@ -189,15 +192,18 @@ def test_a_weekly_year_is_done_only_once_its_last_week_is_past(
                 "stock_splits": [0.0],
             }
         )
-        warehouse.write(DAILY_PRICES, frame, {"fetched_at": NOW})
-    # 2025's last week (Monday 2025-12-29) holds Friday 2026-01-02's session.
-    plan = plan_history(
-        registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False, today=date(2026, 1, 2)
-    )
+        warehouse.write(DAILY_PRICES, frame, {"fetched_at": arrived})
+
+    # Both years fetched after Dec 31's close: 2024's last week (Monday 2024-12-30) ended on
+    # Friday 2025-01-03, but 2025's (Monday 2025-12-29) holds Friday 2026-01-02's session.
+    new_years_eve = datetime(2025, 12, 31, 22, 0, tzinfo=UTC)
+    for week in (date(2024, 12, 30), date(2025, 12, 29)):
+        store(week, new_years_eve)
+    plan = plan_history(registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False)
     assert (plan.skipped, plan.todo) == (["2024|KO"], ["2025|KO"])
-    later = plan_history(
-        registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False, today=date(2026, 1, 5)
-    )
+    # Fetched again after 2026-01-02's close plus the grace: final.
+    store(date(2025, 12, 29), datetime(2026, 1, 2, 21, 30, tzinfo=UTC))
+    later = plan_history(registered, duckdb_file, ["KO"], "1wk", [2024, 2025], False)
     assert (later.skipped, later.todo) == (["2024|KO", "2025|KO"], [])
 
 
@@ -219,3 +225,115 @@ def test_a_plan_runs_through_dagster_and_then_has_nothing_left(pipeline: Pipelin
     assert run.tags["stock_pipeline/interval"] == "5m"
     again = plan_intraday(pipeline.instance, pipeline.database, None, "5m", [TUE], force=False)
     assert (again.todo, again.runs, again.skipped) == ([], [], ["2026-11-24|AAPL"])
+
+
+YAHOO = {"requests_per_second": 0, "backoff_seconds": 0.01}
+
+
+def move_clock(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, instant: datetime) -> None:
+    """Yahoo's clock and ours, together: each sync's answers arrive at a new instant."""
+    pipeline.fake.config.now = instant
+    monkeypatch.setenv("STOCK_PIPELINE_NOW", instant.isoformat())
+
+
+def sync_intraday(pipeline: Pipeline, day: date) -> list[str]:
+    """A sync without --force of one session at 5m; the partitions it fetched."""
+    plan = plan_intraday(pipeline.instance, pipeline.database, None, "5m", [day], force=False)
+    for report in execute_plan(pipeline.instance, plan, defs, yahoo=YAHOO):
+        assert report.succeeded
+    return plan.todo
+
+
+def partition_metadata(pipeline: Pipeline, key: str) -> dict[str, object]:
+    event = pipeline.instance.get_latest_materialization_event(dg.AssetKey("intraday_prices"))
+    records = pipeline.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("intraday_prices"), asset_partitions=[key]),
+        limit=1,
+    ).records
+    assert event is not None and records
+    materialization = records[0].asset_materialization
+    assert materialization is not None
+    return {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
+
+
+@pytest.mark.fake_yahoo(truncated_sessions={("AAPL", TUE): 60}, null_bar_every=0)
+def test_a_short_session_is_fetched_again_then_confirmed(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Yahoo keeps serving TUE without its last hour: the first final fetch and two more,
+    then the session is accepted as short and later syncs skip it."""
+    pipeline.register(["AAPL"])
+    key = "2026-11-24|AAPL"
+    bars_stored = "SELECT count(*) AS n FROM intraday_prices WHERE session_date = ?"
+    for attempt in (1, 2, 3):
+        move_clock(pipeline, monkeypatch, NOW + timedelta(hours=attempt))
+        assert sync_intraday(pipeline, TUE) == [key]
+        assert pipeline.query(bars_stored, [TUE])["n"][0] == 78 - 12  # last hour missing
+        note = str(partition_metadata(pipeline, key)["short_session"])
+        assert partition_metadata(pipeline, key)["short_session_fetches"] == attempt
+        assert ("confirmed" in note) == (attempt == 3), note
+        # The bar count fails while a repair is pending; once Yahoo confirmed it, it is
+        # what Yahoo has: reported, not a failure.
+        verdict = str(partition_metadata(pipeline, key)["check/bar_count_matches_calendar"])
+        assert (verdict == "passed") == (attempt == 3), verdict
+        report = collect_status(pipeline.instance, pipeline.database, settings.now())
+        (aapl,) = report.symbols
+        assert (TUE in aapl.short, TUE in aapl.short_confirmed) == (attempt < 3, attempt == 3)
+    requests = pipeline.price_requests()
+    move_clock(pipeline, monkeypatch, NOW + timedelta(hours=4))
+    plan = plan_intraday(pipeline.instance, pipeline.database, None, "5m", [TUE], force=False)
+    assert (plan.todo, plan.skipped) == ([], [key])
+    assert pipeline.price_requests() == requests
+    stored = pipeline.query(
+        "SELECT bars, expected, fetches, confirmed_at FROM short_sessions WHERE symbol = 'AAPL'"
+    )
+    assert stored[["bars", "expected", "fetches"]].values.tolist() == [[66, 78, 3]]
+    assert stored["confirmed_at"][0] == pd.Timestamp(NOW + timedelta(hours=3))
+    forced = plan_intraday(pipeline.instance, pipeline.database, None, "5m", [TUE], force=True)
+    assert forced.todo == [key]
+
+
+@pytest.mark.fake_yahoo(truncated_sessions={("AAPL", TUE): 60}, null_bar_every=0)
+def test_a_short_session_yahoo_completes_later_is_repaired(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline.register(["AAPL"])
+    key = "2026-11-24|AAPL"
+    assert sync_intraday(pipeline, TUE) == [key]
+    pipeline.fake.config.truncated_sessions = {}  # Yahoo has the bars now
+    move_clock(pipeline, monkeypatch, NOW + timedelta(hours=1))
+    assert sync_intraday(pipeline, TUE) == [key]
+    assert pipeline.query("SELECT count(*) AS n FROM intraday_prices")["n"][0] == 78
+    assert pipeline.query("SELECT count(*) AS n FROM short_sessions")["n"][0] == 0
+    assert str(partition_metadata(pipeline, key)["short_session"]).startswith("repaired")
+    assert sync_intraday(pipeline, TUE) == []
+
+
+def test_a_year_fetched_at_the_last_close_is_fetched_once_more_then_skipped(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2025's daily bars fetched at 16:00 on Dec 31 hold a close Yahoo may still amend: the
+    next sync fetches the year again, once; after that it is final and skipped."""
+    pipeline.register(["KO"])
+    move_clock(pipeline, monkeypatch, datetime(2025, 12, 31, 21, 0, tzinfo=UTC))  # 16:00 NY
+
+    def sync() -> list[str]:
+        plan = plan_history(pipeline.instance, pipeline.database, None, "1d", [2025], False)
+        for report in execute_plan(pipeline.instance, plan, defs, yahoo=YAHOO):
+            assert report.succeeded
+        return plan.todo
+
+    assert sync() == ["2025|KO"]
+    move_clock(pipeline, monkeypatch, datetime(2025, 12, 31, 21, 10, tzinfo=UTC))  # in grace
+    assert sync() == ["2025|KO"]
+    later = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    move_clock(pipeline, monkeypatch, later)
+    assert sync() == ["2025|KO"]
+    fetched = pipeline.query(
+        "SELECT max(date) AS last, min(fetched_at) AS fetched FROM daily_prices WHERE year = 2025"
+    )
+    assert fetched["last"][0] == pd.Timestamp("2025-12-31")
+    assert fetched["fetched"][0] == pd.Timestamp(later)
+    assert sync() == []
+    plan = plan_history(pipeline.instance, pipeline.database, None, "1d", [2025], False)
+    assert plan.skipped == ["2025|KO"]

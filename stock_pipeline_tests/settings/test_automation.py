@@ -43,3 +43,37 @@ def test_the_threshold_is_configurable(
     monkeypatch.setenv("STOCK_PIPELINE_QUARANTINE_AFTER", "0")
     with pytest.raises(ValueError, match="at least 1"):
         automation_settings.quarantine_after()
+
+
+def test_the_final_grace_period_is_minutes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import timedelta
+
+    from stock_pipeline import settings
+    from stock_pipeline.domain.errors import InvalidSettingError
+    from stock_pipeline.settings.automation import FINAL_GRACE_ENV, final_grace
+
+    assert final_grace() == timedelta(minutes=15)
+    monkeypatch.setenv(FINAL_GRACE_ENV, "30")
+    assert final_grace() == timedelta(minutes=30)
+    monkeypatch.setenv(FINAL_GRACE_ENV, "0")
+    assert final_grace() == timedelta(0)  # final at the close itself
+    for bad in ("-5", "15m", "1441"):
+        monkeypatch.setenv(FINAL_GRACE_ENV, bad)
+        with pytest.raises(InvalidSettingError, match=rf"\${FINAL_GRACE_ENV}='{bad}'.*0 to 1440"):
+            final_grace()
+        with pytest.raises(InvalidSettingError, match=FINAL_GRACE_ENV):
+            settings.validate()  # the command line refuses it before any work
+
+
+def test_short_session_refetches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stock_pipeline.domain.errors import InvalidSettingError
+    from stock_pipeline.settings.automation import SHORT_REFETCHES_ENV, short_session_refetches
+
+    assert short_session_refetches() == 2
+    monkeypatch.setenv(SHORT_REFETCHES_ENV, "0")
+    assert short_session_refetches() == 0
+    monkeypatch.setenv(SHORT_REFETCHES_ENV, "twice")
+    with pytest.raises(InvalidSettingError, match="whole number of re-fetches from 0 to 20"):
+        short_session_refetches()

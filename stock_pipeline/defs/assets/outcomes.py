@@ -78,10 +78,13 @@ def _verdicts(
     frame: pd.DataFrame,
     judge: Callable[[pd.DataFrame], Mapping[str, Mapping[str, Verdict]]] | None,
 ) -> dict[str, dict[str, str]]:
-    """Per partition, its check verdicts as metadata entries (fetched now, as written)."""
+    """Per partition, its check verdicts as metadata entries (rows judged as written:
+    ``fetched_at`` when each answer arrived, else now)."""
     if judge is None or frame.empty:
         return {}
-    judged = judge(frame.assign(fetched_at=pd.Timestamp(settings.now())))
+    if "fetched_at" not in frame.columns:
+        frame = frame.assign(fetched_at=pd.Timestamp(settings.now()))
+    judged = judge(frame)
     return {key: partition_summary(by_check) for key, by_check in judged.items()}
 
 
@@ -93,13 +96,15 @@ def finish_batch(
     extra: Mapping[str, Any],
     tags: Mapping[str, str],
     judge: Callable[[pd.DataFrame], Mapping[str, Mapping[str, Verdict]]] | None = None,
+    notes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Return the frame for the IO manager, or store the good part and fail the rest.
 
     ``judge`` gives each partition's check verdicts on the rows about to be written; they
     go into the partition's materialization metadata (the run's checks record one result
-    per check, not one per partition).
+    per check, not one per partition), with ``notes`` per partition (short sessions).
     """
+    notes = notes or {}
     totals = run_metadata(result)
     verdicts = _verdicts(result.frame, judge)
     context.log.info(
@@ -119,6 +124,7 @@ def finish_batch(
                 key: {
                     **partition_metadata(outcome, extra),
                     **verdicts.get(key, {}),
+                    **notes.get(key, {}),
                     **previews.get(key, {}),
                 }
                 for key, outcome in result.outcomes.items()
@@ -147,6 +153,7 @@ def finish_batch(
                 metadata={
                     **partition_metadata(result.outcomes[key], extra),
                     **verdicts.get(key, {}),
+                    **notes.get(key, {}),
                     **previews.get(key, {}),
                 },
             )

@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
@@ -36,6 +36,8 @@ from stock_pipeline.services.corporate_actions import (
     store_answer_events,
 )
 from stock_pipeline.services.run_progress import run_tracker
+from stock_pipeline.settings import automation as knobs
+from stock_pipeline.warehouse.short_sessions import CONFIRMED_NOTE, short_session_notes
 from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import BatchResult, fetch_history
@@ -173,6 +175,18 @@ def _fetched(result: BatchResult, splits: KnownSplits, progress: ProgressTracker
     stopping.check()
 
 
+def _short_notes(
+    warehouse: WarehouseResource, frame: pd.DataFrame, interval: str, grace: timedelta
+) -> dict[str, dict[str, str | int]]:
+    """Per partition about to be stored: whether it is a short session, pending repair or
+    confirmed, or repaired (``short_sessions``), for its materialization metadata."""
+    refetches = knobs.short_session_refetches()
+    if frame.empty or not warehouse.database.exists():
+        return short_session_notes(None, frame, interval, grace, refetches)
+    with warehouse.connect(read_only=True) as con:
+        return short_session_notes(con, frame, interval, grace, refetches)
+
+
 @dg.asset(partitions_def=intraday_partitions, **PRICE_ASSET_OPTIONS)
 def intraday_prices(
     context: dg.AssetExecutionContext,
@@ -204,6 +218,13 @@ def intraday_prices(
             progress=progress,
         )
         _fetched(result, splits, progress)
+        grace = knobs.final_grace()
+        notes = _short_notes(warehouse, result.frame, interval, grace)
+        confirmed = {
+            k: [interval]
+            for k, n in notes.items()
+            if str(n.get("short_session", "")).startswith(CONFIRMED_NOTE)
+        }
         return finish_batch(
             context,
             result,
@@ -211,7 +232,8 @@ def intraday_prices(
             warehouse,
             extra={"interval": interval},
             tags={INTERVAL_TAG: interval},
-            judge=intraday_partition_verdicts,
+            judge=lambda frame: intraday_partition_verdicts(frame, grace, confirmed),
+            notes=notes,
         )
 
 
