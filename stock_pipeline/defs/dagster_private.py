@@ -18,6 +18,8 @@ from typing import Any
 
 import dagster as dg
 
+from stock_pipeline.domain.run_keys import PLANNED_EVENTS_ENV
+
 
 def add_partition_metadata_at_once(
     context: dg.AssetExecutionContext, by_key: Mapping[str, Mapping[str, Any]]
@@ -39,9 +41,6 @@ def add_partition_metadata_at_once(
         )
     step._metadata_accumulator = accumulator  # type: ignore[union-attr]
     return True
-
-
-PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 
 
 def plan_each_run_in_one_event() -> None:
@@ -69,7 +68,8 @@ def plan_each_run_in_one_event() -> None:
     Set in every process of the project that imports ``stock_pipeline.defs`` (the command
     line, code servers, tests); ``dagster-daemon`` and ``dagster-webserver`` create runs
     without importing the project, so ``deploy/start-local.sh`` and the systemd environment
-    file set it for them. An explicit value (``0`` turns it off) is kept.
+    file set it for them (``stock-pipeline health`` says when the daemon's runs were
+    created without it). An explicit value (``0`` turns it off) is kept.
     """
     os.environ.setdefault(PLANNED_EVENTS_ENV, "1")
 
