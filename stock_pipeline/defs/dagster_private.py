@@ -66,10 +66,12 @@ def plan_each_run_in_one_event() -> None:
     those from the run's range tags), and the missing-partitions sensor re-fetches them.
 
     Set in every process of the project that imports ``stock_pipeline.defs`` (the command
-    line, code servers, tests); ``dagster-daemon`` and ``dagster-webserver`` create runs
-    without importing the project, so ``deploy/start-local.sh`` and the systemd environment
-    file set it for them (``stock-pipeline health`` says when the daemon's runs were
-    created without it). An explicit value (``0`` turns it off) is kept.
+    line, code servers, tests); ``dagster-daemon``, ``dagster-webserver`` and ``dagster
+    dev`` create runs without importing the project, and take it from the project's
+    ``.env``, which Dagster's commands load from the directory they start in (the project
+    root: ``deploy/start-local.sh``, the systemd units), and from the systemd environment
+    file. ``stock-pipeline health`` says when the daemon's runs were created without it.
+    An explicit value (``0`` turns it off) is kept.
     """
     os.environ.setdefault(PLANNED_EVENTS_ENV, "1")
 
