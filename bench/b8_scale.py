@@ -3,10 +3,14 @@
 Measured, each on a scratch SQLite instance (the local default):
 
 - the hourly "today, all symbols" sync of ``sync_symbols`` symbols, run as the schedule
-  asks (fake Yahoo, no latency): wall time and the events its run wrote, by type;
+  asks (fake Yahoo, no latency): wall time, peak RSS and the events its run wrote, by
+  type; by default the session's first sync (every symbol's corporate actions refreshed
+  first), with ``sync_actions_checked`` a later one (refreshed already since the open);
 - creating the run of one day × ``run_symbols`` (the planned events Dagster writes then),
-  and the process's peak RSS after it; "before": the same with the checks scoped per
-  partition, as they were (``bench.b8_before_defs``), at ``symbols`` partitions;
+  and the process's peak RSS after it; at ``symbols`` partitions also as before issue 13
+  (checks scoped per partition, ``bench.b8_before_defs``, and a planned event per
+  partition) and with only the planned events per partition (Dagster's default; the
+  project switches to one per run, ``defs/dagster_private.plan_each_run_in_one_event``);
 - the asset page's ``AssetGraphLiveQuery`` and ``PartitionHealthQuery`` (the UI's query
   text, ``bench.ui_queries``, run by Dagster's GraphQL schema in-process) after one and
   after ``days`` simulated trading days of ``symbols`` symbols: each day one
@@ -14,7 +18,8 @@ Measured, each on a scratch SQLite instance (the local default):
   now; 4 per partition and sync before, simulated for the first day only);
 - at ``run_symbols`` symbols: one ``missing_partitions_sensor`` tick with no warehouse,
   ``status`` and the ``sync-intraday --dry-run`` plan over a warehouse holding the latest
-  session, and launching a backfill of one day × all symbols through the UI's mutation;
+  session, and launching a backfill of one day × all symbols through the UI's mutation
+  and through the project's own path (``submit_intraday_sync``: plan, create and queue);
 - the command line's start: ``stock-pipeline --help`` and ``symbols list`` (best of 3).
 """
 
@@ -43,6 +48,7 @@ from bench.fake_process import fake_yahoo_process
 from bench.harness import (
     Result,
     clear_yfinance_cache,
+    environment,
     main_for,
     peak_rss_mib,
     stopwatch,
@@ -52,6 +58,7 @@ from bench.harness import (
 )
 from bench.ui_queries import ASSET_GRAPH_LIVE_QUERY, PARTITION_HEALTH_QUERY
 from stock_pipeline import settings
+from stock_pipeline.defs.dagster_private import PLANNED_EVENTS_ENV
 from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.run_keys import RANGE_END_TAG, RANGE_START_TAG
 from stock_pipeline.domain.trading_calendar import latest_session, session_close, sessions_back
@@ -71,6 +78,9 @@ class Params:
     days: int = 30
     syncs_per_day: int = 7
     before: bool = True  # also measure the per-partition checks as they were
+    # Sync a later tick of the session: corporate actions already checked since the open
+    # (the session's first sync refreshes every symbol's; that is measured by default).
+    sync_actions_checked: bool = False
 
 
 FULL = Params()
@@ -114,6 +124,12 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
         fake_yahoo_process(0.0, None),
     ):
         instance.add_dynamic_partitions("symbols", syms)
+        if params.sync_actions_checked:
+            from stock_pipeline.warehouse.actions import mark_checked
+            from stock_pipeline.warehouse.tables import connect
+
+            with connect(settings.duckdb_path()) as con:
+                mark_checked(con, syms, tick)
         clear_yfinance_cache()
         warm_yfinance_timezones(syms)
         with stopwatch() as seconds, cpu_seconds() as cpu:
@@ -138,6 +154,8 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
     return {
         "seconds": seconds[0],
         "cpu_seconds": round(cpu[0], 2),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "actions_checked_before": params.sync_actions_checked,
         "runs": len(run_ids),
         "runs_succeeded": sum(ok for ok, _ in run_ids),
         "events_by_type": events,
@@ -145,14 +163,21 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
     }
 
 
-def create_run(instance: dg.DagsterInstance, module: str, tags: dict[str, str]) -> dict[str, Any]:
-    """Create (not launch) the run of the job for ``tags``' partitions, as a launch does."""
+def create_run(
+    instance: dg.DagsterInstance,
+    module: str,
+    tags: dict[str, str],
+    planned_per_partition: bool = False,
+) -> dict[str, Any]:
+    """Create (not launch) the run of the job for ``tags``' partitions, as a launch does;
+    ``planned_per_partition``: with Dagster's default of one planned event per partition."""
     if module == "before":
         from bench.b8_before_defs import defs
     else:
         from stock_pipeline.definitions import defs
     job = defs.resolve_job_def(JOB)
-    with stopwatch() as seconds, cpu_seconds() as cpu:
+    switch = "0" if planned_per_partition else "1"
+    with environment(**{PLANNED_EVENTS_ENV: switch}), stopwatch() as seconds, cpu_seconds() as cpu:
         run = instance.create_run_for_job(job_def=job, tags=tags)
     events = _events(instance, run.run_id)
     keys = [dg.AssetCheckKey(ASSET, name) for name in CHECKS]
@@ -239,6 +264,7 @@ def asset_page(params: Params, root: Path) -> dict[str, Any]:
 
 def planning(params: Params, root: Path) -> dict[str, Any]:
     """Sensor tick (no warehouse), status and the dry-run plan (latest session stored)."""
+    from stock_pipeline.background.submit import submit_intraday_sync
     from stock_pipeline.defs.resources import WarehouseResource
     from stock_pipeline.defs.sensors import missing_partitions_sensor
     from stock_pipeline.reporting.status import collect_status
@@ -279,6 +305,16 @@ def planning(params: Params, root: Path) -> dict[str, Any]:
             launch_backfill(context, "intraday_prices", [intraday_key(s, day) for s in syms])
         out["backfill_launch_seconds"] = launch[0]
         out["backfill_launch_cpu_seconds"] = round(launch_cpu[0], 2)
+        # No warehouse at settings.duckdb_path(): every cell is to fetch, one range run.
+        with stopwatch() as submit, cpu_seconds() as submit_cpu:
+            handle = submit_intraday_sync(instance=instance, eager=False)
+        out["submit_seconds"] = submit[0]
+        out["submit_cpu_seconds"] = round(submit_cpu[0], 2)
+        out["submit_runs"] = len(handle.run_ids)
+        out["submit_planned_materializations"] = sum(
+            _events(instance, run_id).get("ASSET_MATERIALIZATION_PLANNED", 0)
+            for run_id in handle.run_ids
+        )
     return out
 
 
@@ -300,13 +336,19 @@ def run(params: Params) -> list[Result]:
         with scratch_instance(root / "run-home") as instance:
             instance.add_dynamic_partitions("symbols", syms)
             creation = create_run(instance, "after", _range_tags(syms, day))
-            before = now_small = None
+            before = now_small = planned_small = None
             if params.before:
-                small = syms[: params.symbols]
-                before = create_run(instance, "before", _range_tags(small, day))
-                now_small = create_run(instance, "after", _range_tags(small, day))
+                small = _range_tags(syms[: params.symbols], day)
+                before = create_run(instance, "before", small, planned_per_partition=True)
+                planned_small = create_run(instance, "after", small, planned_per_partition=True)
+                now_small = create_run(instance, "after", small)
             log.warning(
-                "B8 run creation: %s; before: %s; after, small: %s", creation, before, now_small
+                "B8 run creation: %s; before: %s; planned per partition, small: %s; "
+                "after, small: %s",
+                creation,
+                before,
+                planned_small,
+                now_small,
             )
         sync = hourly_sync(params, root)
         log.warning("B8 hourly sync: %s", sync)
@@ -343,15 +385,19 @@ def run(params: Params) -> list[Result]:
             detail={
                 "after": creation,
                 "before_small": before,
-                "after_small": now_small if before else None,
+                "planned_per_partition_small": planned_small,
+                "after_small": now_small,
             },
             notes=[
                 f"{n} partitions: {creation['seconds']:.1f} s, "
+                f"{creation['planned_materializations']} planned materialization event(s), "
                 f"{creation['check_execution_rows']} planned check rows; "
                 + (
-                    f"at {s}: {now_small['seconds']:.1f} s now vs {before['seconds']:.1f} s with "
-                    f"per-partition checks ({before['check_execution_rows']} planned check rows)"
-                    if before and now_small
+                    f"at {s}: {now_small['seconds']:.1f} s now vs {before['seconds']:.1f} s as "
+                    f"before issue 13 ({before['planned_materializations']} planned events, "
+                    f"{before['check_execution_rows']} planned check rows) and "
+                    f"{planned_small['seconds']:.1f} s with a planned event per partition"
+                    if before and now_small and planned_small
                     else ""
                 )
             ],
@@ -385,6 +431,7 @@ def run(params: Params) -> list[Result]:
         ("B8-status", "status_seconds", "status (collect_status), 1 session stored", 3),
         ("B8-dry-run", "dry_run_seconds", "sync-intraday --dry-run plan", 3),
         ("B8-backfill", "backfill_launch_seconds", "backfill launch, 1 day (GraphQL)", 5),
+        ("B8-submit", "submit_seconds", "queue 1 day, all symbols (submit_intraday_sync)", 5),
     ):
         results.append(
             Result(

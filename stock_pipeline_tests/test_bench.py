@@ -149,17 +149,23 @@ def test_b8_check_bookkeeping_is_per_run_and_the_asset_page_is_measured() -> Non
         "ASSET_CHECK_EVALUATION": 5,
     }
     assert sync["events_by_type"]["ASSET_MATERIALIZATION"] == params.sync_symbols
+    # The run's partitions planned in one event (and its partitions materialized one by one).
+    assert sync["events_by_type"]["ASSET_MATERIALIZATION_PLANNED"] == sync["runs"]
     run = results["B8-run"].detail
-    assert run["after"]["planned_materializations"] == params.run_symbols
+    assert run["after"]["planned_materializations"] == 1
+    assert run["after_small"]["planned_materializations"] == 1
     assert run["after"]["check_execution_rows"] == 4  # the four price checks, once each
-    # As the checks were: a planned row per check and partition.
+    # As before issue 13: a planned event per partition, a planned row per check and partition.
+    assert run["before_small"]["planned_materializations"] == params.symbols
     assert run["before_small"]["check_execution_rows"] == 4 * params.symbols
+    assert run["planned_per_partition_small"]["planned_materializations"] == params.symbols
     page = results["B8-ui"].detail
     assert set(page) == {"after_1_day", f"after_{params.days}_days", "before_after_1_day"}
     assert all(t > 0 for times in page.values() for t in times.values())
     plan = results["B8-sensor"].detail
     assert plan["dry_run_partitions"] < params.run_symbols  # the stored session is skipped
     assert plan["sensor_run_requests"] >= 1
+    assert plan["submit_runs"] == plan["submit_planned_materializations"] == 1
     assert results["B8-cli"].detail["symbols_list"] > 0
 
 

@@ -5,3 +5,8 @@ schedules and sensors. ``stock_pipeline/definitions.py`` gathers them into the o
 Thin wiring over the layers below (``domain``, ``settings``, ``yahoo``, ``warehouse``,
 ``services``, ``reporting``); nothing below imports from here.
 """
+
+from stock_pipeline.defs.dagster_private import plan_each_run_in_one_event
+
+# Before any run is created in this process: one planned event per run, not per partition.
+plan_each_run_in_one_event()

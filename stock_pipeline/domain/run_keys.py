@@ -28,6 +28,9 @@ ROOT_RUN_ID_TAG = "dagster/root_run_id"
 WILL_RETRY_TAG = "dagster/will_retry"
 SCHEDULE_NAME_TAG = "dagster/schedule_name"  # set by Dagster on every scheduled run
 SCHEDULED_TIME_TAG = ".dagster/scheduled_execution_time"
+# Dagster's switch for one planned-materialization event per run instead of one per
+# partition (read by its event log storage; set by stock_pipeline/defs/dagster_private.py).
+PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 
 # Op names whose config the project sets.
 INTRADAY_OP = "intraday_prices"

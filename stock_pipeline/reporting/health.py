@@ -1,10 +1,11 @@
 """Is the deployment healthy? The findings behind ``stock-pipeline health``.
 
-Four questions, each answered with a reason: can the DuckDB warehouse be read; can the
+Five questions, each answered with a reason: can the DuckDB warehouse be read; can the
 Dagster instance's storage be reached; is every daemon the instance needs sending
 heartbeats; did the last scheduled intraday sync of the latest closed trading day (the
-hourly schedule's tick at the close) run and succeed. Each is a function of its inputs
-and ``now``, so tests judge fixed instants.
+hourly schedule's tick at the close) run and succeed; were those runs created with one
+planned event per run (the daemon's environment has the project's switch). Each is a
+function of its inputs and ``now``, so tests judge fixed instants.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from stock_pipeline.domain.run_keys import SCHEDULE_NAME_TAG, SCHEDULED_TIME_TAG
+from stock_pipeline.domain.run_keys import (
+    PLANNED_EVENTS_ENV,
+    SCHEDULE_NAME_TAG,
+    SCHEDULED_TIME_TAG,
+)
 from stock_pipeline.domain.trading_calendar import (
     NEW_YORK,
     latest_session,
@@ -151,15 +156,14 @@ def judge_close_runs(
     return Finding("scheduled_sync", True, f"{len(runs)} run(s) of {what} succeeded")
 
 
-def check_scheduled_sync(
-    instance: dg.DagsterInstance, job_name: str, schedule: str, now: datetime, grace: timedelta
-) -> Finding:
-    """Runs of ``job_name`` that ``schedule`` launched for the latest closed session's close.
+def close_tick_runs(
+    instance: dg.DagsterInstance, job_name: str, schedule: str, day: date
+) -> list[dg.DagsterRun]:
+    """Runs of ``job_name`` that ``schedule`` launched for ``day``'s close.
 
     Dagster tags every scheduled run with its tick's instant in UTC; matching it picks out
     the close tick's runs whenever they were created (a daemon catching up late included).
     """
-    day = last_closed_session(now, grace)
     tick = session_close(day).astimezone(UTC).isoformat()
     records = instance.get_run_records(
         filters=dg.RunsFilter(
@@ -167,8 +171,55 @@ def check_scheduled_sync(
             tags={SCHEDULE_NAME_TAG: schedule, SCHEDULED_TIME_TAG: tick},
         )
     )
-    runs = [(r.dagster_run.run_id, r.dagster_run.status) for r in records]
-    return judge_close_runs(day, schedule, runs)
+    return [r.dagster_run for r in records]
+
+
+def check_scheduled_sync(
+    instance: dg.DagsterInstance, job_name: str, schedule: str, now: datetime, grace: timedelta
+) -> Finding:
+    """Runs of ``job_name`` that ``schedule`` launched for the latest closed session's close."""
+    day = last_closed_session(now, grace)
+    runs = close_tick_runs(instance, job_name, schedule, day)
+    return judge_close_runs(day, schedule, [(r.run_id, r.status) for r in runs])
+
+
+def planned_per_partition(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the run's creation planned its partitions one event each: its first planned
+    event names a partition (one per run names none and holds the partition set)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, limit=1
+    ).records
+    if not records:
+        return False
+    planned = records[0].event_log_entry.get_dagster_event().event_specific_data
+    return getattr(planned, "partition", None) is not None
+
+
+def check_run_creation(
+    instance: dg.DagsterInstance, job_name: str, schedule: str, now: datetime, grace: timedelta
+) -> Finding:
+    """Were the close tick's runs (created by dagster-daemon) planned in one event each?
+
+    A daemon started without the project's switch still works, but creating a run of
+    5,000 partitions takes it minutes instead of seconds (bench B8).
+    """
+    day = last_closed_session(now, grace)
+    runs = close_tick_runs(instance, job_name, schedule, day)
+    slow = [r.run_id for r in runs if planned_per_partition(instance, r.run_id)]
+    if slow:
+        return Finding(
+            "run_creation",
+            False,
+            f"{len(slow)} of {len(runs)} run(s) of the {day} close were created with a planned "
+            f"event per partition ({', '.join(slow[:3])}): dagster-daemon runs without "
+            f"{PLANNED_EVENTS_ENV}=1; start it from the project root (its .env sets it) or "
+            f"set it in its environment, else a run of 5,000 partitions takes minutes to create",
+        )
+    if not runs:
+        return Finding("run_creation", True, f"no run of the {day} close to judge")
+    return Finding(
+        "run_creation", True, f"{len(runs)} run(s) of the {day} close planned in one event each"
+    )
 
 
 def health_report(
@@ -190,7 +241,9 @@ def health_report(
             *findings,
             Finding("daemon", False, skipped),
             Finding("scheduled_sync", False, skipped),
+            Finding("run_creation", False, skipped),
         ]
     findings.append(check_daemon(instance, now, stale_after))
     findings.append(check_scheduled_sync(instance, job_name, schedule, now, grace))
+    findings.append(check_run_creation(instance, job_name, schedule, now, grace))
     return findings

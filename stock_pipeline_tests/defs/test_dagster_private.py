@@ -10,9 +10,10 @@ from typing import Any
 
 import dagster as dg
 
+from stock_pipeline import settings
 from stock_pipeline.background.queue import WORKSPACE_FILE
 from stock_pipeline.defs import dagster_private
-from stock_pipeline_tests.support.pipeline import Pipeline
+from stock_pipeline_tests.support.pipeline import ASSETS, Pipeline, failure_metadata
 
 
 def test_cron_instants_follow_new_york_across_daylight_saving() -> None:
@@ -55,3 +56,53 @@ def test_the_workspace_loads_in_process(instance: dg.DagsterInstance) -> None:
         (name,) = workspace.code_location_names
         location = workspace.get_code_location(name)
         assert location.get_repository("__repository__").has_job("intraday_prices_job")
+
+
+def test_a_range_run_plans_all_its_partitions_in_one_event(pipeline: Pipeline) -> None:
+    """2 days x 4 symbols, one unknown to Yahoo: one planned event holds the run's 8
+    partitions (Dagster's default writes 8 events, a SQLite commit pair each), and the
+    partial failure is unchanged: the 6 good partitions materialized one by one, the run
+    failed naming the 2 bad ones, and Dagster's partition status shows those 2 failed."""
+    symbols = ["AAPL", "ZZBOGUS", "MSFT", "KO"]
+    pipeline.register(symbols)
+    result = pipeline.materialize("intraday_prices", "2026-11-24|AAPL", "2026-11-25|KO")
+    keys = {f"{day}|{s}" for day in ("2026-11-24", "2026-11-25") for s in symbols}
+    bad = {k for k in keys if k.endswith("|ZZBOGUS")}
+
+    records = pipeline.instance.get_records_for_run(
+        result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    ).records
+    planned = [r.event_log_entry.get_dagster_event().event_specific_data for r in records]
+    whole = [p for p in planned if p.partition is None]
+    assert len(whole) == 1, f"{len(planned)} planned events: one per partition again"
+    assert set(whole[0].partitions_subset.get_partition_keys()) == keys
+    # Written by the step as it failed, for the failed partitions only.
+    assert {p.partition for p in planned if p.partition is not None} == bad
+    assert len(planned) == 1 + len(bad)
+
+    assert not result.success
+    assert set(failure_metadata(result)["failed_partitions"]) == bad
+    assert pipeline.materialized("intraday_prices") == keys - bad
+    materialized = pipeline.instance.get_records_for_run(
+        result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    assert sorted(r.event_log_entry.get_dagster_event().partition for r in materialized) == sorted(
+        keys - bad
+    )
+    status = pipeline.instance.get_status_by_partition(
+        dg.AssetKey("intraday_prices"), sorted(keys), ASSETS["intraday_prices"].partitions_def
+    )
+    assert status is not None
+    assert {k for k, v in status.items() if v == dg.AssetPartitionStatus.FAILED} == bad
+    assert {k for k, v in status.items() if v == dg.AssetPartitionStatus.MATERIALIZED} == (
+        keys - bad
+    )
+
+
+def test_dagster_s_own_commands_read_the_switch_from_the_project_s_env_file() -> None:
+    """dagster-daemon and dagster-webserver create runs without importing the project; they
+    load ``.env`` from the directory they start in (the project root) as this does."""
+    from dagster._core.secrets.env_file import get_env_var_dict
+
+    values = get_env_var_dict(str(settings.PROJECT_DIR))
+    assert values[dagster_private.PLANNED_EVENTS_ENV] == "1"

@@ -27,7 +27,12 @@ import psycopg2
 import pytest
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorType, TickStatus
 
-from stock_pipeline.reporting.health import SCHEDULED_TIME_TAG, check_daemon
+from stock_pipeline.domain.run_keys import PLANNED_EVENTS_ENV
+from stock_pipeline.reporting.health import (
+    SCHEDULED_TIME_TAG,
+    check_daemon,
+    planned_per_partition,
+)
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline_tests.support.deploy_location import EVERY_MINUTE
@@ -154,7 +159,9 @@ def test_daemon_on_postgres_runs_a_schedule_and_survives_a_restart(
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     fake_yahoo.config.now = None  # the daemon ticks on the real clock; so does the fake
-    env = {**os.environ, **settings}
+    # The switch for one planned event per run reaches the daemon only through the
+    # project's .env, which Dagster's commands load from the directory they start in.
+    env = {k: v for k, v in {**os.environ, **settings}.items() if k != PLANNED_EVENTS_ENV}
     daemon_args = [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)]
 
     instance = dg.DagsterInstance.from_config(str(home))
@@ -184,6 +191,7 @@ def test_daemon_on_postgres_runs_a_schedule_and_survives_a_restart(
     partition = run.tags["dagster/partition"]
     assert partition.endswith("|AAPL")
     assert SCHEDULED_TIME_TAG in run.tags  # what `stock-pipeline health` relies on
+    assert not planned_per_partition(instance, run.run_id)  # the daemon read .env
     materialized = instance.get_materialized_partitions(dg.AssetKey("intraday_prices"))
     assert partition in materialized
     with connect(duckdb_file, read_only=True) as con:

@@ -6,11 +6,13 @@ import dagster as dg
 import pytest
 from dagster._daemon.types import DaemonHeartbeat
 
+from stock_pipeline.domain.run_keys import PLANNED_EVENTS_ENV, RANGE_END_TAG, RANGE_START_TAG
 from stock_pipeline.domain.trading_calendar import session_close
 from stock_pipeline.reporting.health import (
     SCHEDULE_NAME_TAG,
     SCHEDULED_TIME_TAG,
     check_daemon,
+    check_run_creation,
     check_scheduled_sync,
     check_warehouse,
     health_report,
@@ -152,4 +154,33 @@ def test_a_healthy_deployment_reports_every_finding_ok(
         ("instance", True),
         ("daemon", True),
         ("scheduled_sync", True),
+        ("run_creation", True),
     ]
+
+
+def test_close_runs_created_with_a_planned_event_per_partition_are_named(
+    instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon without the switch creates runs the slow way; health says so and how."""
+    from stock_pipeline.definitions import defs
+
+    instance.add_dynamic_partitions("symbols", ["AAPL", "MSFT", "IBM"])
+    job = defs.resolve_job_def(JOB)
+    close = datetime(2026, 11, 25, 16, 0, tzinfo=NY)
+    tags = {
+        SCHEDULE_NAME_TAG: SCHEDULE,
+        SCHEDULED_TIME_TAG: close.astimezone(UTC).isoformat(),
+        RANGE_START_TAG: "2026-11-25|AAPL",
+        RANGE_END_TAG: "2026-11-25|IBM",
+    }
+    none = check_run_creation(instance, JOB, SCHEDULE, AFTER_WED_CLOSE, FIVE_MINUTES)
+    assert none.ok and "no run" in none.detail
+    instance.create_run_for_job(job_def=job, tags=tags)  # this process has the switch on
+    fine = check_run_creation(instance, JOB, SCHEDULE, AFTER_WED_CLOSE, FIVE_MINUTES)
+    assert fine.ok and "1 run(s)" in fine.detail
+    monkeypatch.setenv(PLANNED_EVENTS_ENV, "0")
+    slow_run = instance.create_run_for_job(job_def=job, tags=tags)
+    slow = check_run_creation(instance, JOB, SCHEDULE, AFTER_WED_CLOSE, FIVE_MINUTES)
+    assert not slow.ok
+    assert "1 of 2 run(s)" in slow.detail and slow_run.run_id in slow.detail
+    assert f"{PLANNED_EVENTS_ENV}=1" in slow.detail and "project root" in slow.detail

@@ -16,7 +16,10 @@ import pandas as pd
 
 from stock_pipeline import settings
 from stock_pipeline.defs.assets.previews import bar_previews
-from stock_pipeline.defs.dagster_private import add_partition_metadata_at_once
+from stock_pipeline.defs.dagster_private import (
+    add_partition_metadata_at_once,
+    mark_partitions_failed,
+)
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.domain.failures import all_transient
 from stock_pipeline.domain.run_keys import FAILURE_DETAILS
@@ -161,6 +164,11 @@ def finish_batch(
     lines = [f"{key}: {reason}" for key, reason in sorted(result.failed.items())]
     for line in lines:
         context.log.error(line)
+    # A step retry re-fetches everything: only worth it when nothing was stored and every
+    # failure was transient (an outage). Otherwise the sensor re-fetches the rest.
+    retry = not result.succeeded and all_transient(result.failures.values())
+    if not retry:  # this failure is final: the partitions view shows them failed
+        mark_partitions_failed(context, sorted(result.failed))
     raise dg.Failure(
         description=(
             f"{len(lines)} of {len(result.outcomes)} partition(s) failed; the other "
@@ -174,7 +182,5 @@ def finish_batch(
                 {key: f.to_json() for key, f in result.failures.items()}
             ),
         },
-        # A step retry re-fetches everything: only worth it when nothing was stored and
-        # every failure was transient (an outage). Otherwise the sensor re-fetches the rest.
-        allow_retries=not result.succeeded and all_transient(result.failures.values()),
+        allow_retries=retry,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from stock_pipeline.defs.assets import outcomes
 from stock_pipeline.defs.assets.outcomes import finish_batch, partition_metadata
 from stock_pipeline.defs.assets.prices import intraday_prices
 from stock_pipeline.defs.resources import WarehouseResource
@@ -48,9 +49,22 @@ class StepContext:
     def __init__(self) -> None:
         self.log = logging.getLogger("test_concurrency")
         self.events: list[dg.AssetMaterialization] = []
+        self.marked_failed: list[str] = []  # for Dagster's partition status
 
     def log_event(self, event: dg.AssetMaterialization) -> None:
         self.events.append(event)
+
+
+@pytest.fixture(autouse=True)
+def record_marked_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real marking writes Dagster events (covered in test_dagster_private); here the
+    step context is a stand-in, so record what would be marked."""
+
+    def mark(context: StepContext, keys: list[str]) -> int:
+        context.marked_failed.extend(keys)
+        return len(keys)
+
+    monkeypatch.setattr(outcomes, "mark_partitions_failed", mark)
 
 
 def retry_allowed(batch: BatchResult, duckdb_file: Path) -> bool:
@@ -65,7 +79,10 @@ def retry_allowed(batch: BatchResult, duckdb_file: Path) -> bool:
             tags={},
         )
     assert len(context.events) == len(batch.succeeded)
-    return raised.value.allow_retries
+    # A final failure marks its partitions failed; one that will be retried does not.
+    retried = raised.value.allow_retries
+    assert context.marked_failed == ([] if retried else sorted(batch.failed))
+    return retried
 
 
 def test_a_step_is_retried_only_when_nothing_was_stored_and_every_failure_is_transient(
