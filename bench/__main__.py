@@ -62,7 +62,7 @@ def main() -> int:
     host = machine()
     results: list[Result] = []
     for module, ids in BENCHMARKS:
-        if only and not only & set(ids):
+        if only and not only & {i.upper() for i in ids}:
             continue
         extra = ["--smoke"] if args.smoke else []
         for item in args.set:
