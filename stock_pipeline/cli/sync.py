@@ -156,7 +156,9 @@ def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all)."),
         click.option("--start-date", callback=parse_date, help="First day, YYYY-MM-DD."),
         click.option("--end-date", callback=parse_date, help="Last day, YYYY-MM-DD."),
-        click.option("--force", is_flag=True, help="Fetch partitions already complete too."),
+        click.option(
+            "--force", is_flag=True, help="Fetch partitions already complete or confirmed short."
+        ),
         click.option("--dry-run", is_flag=True, help="Print the plan; change nothing."),
         click.option(
             "--batch-size",

@@ -89,9 +89,11 @@ class SyncPlan:
     run_config: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> list[str]:
+        # An intraday skip is a complete session or a short one Yahoo confirmed.
+        settled = "complete or confirmed short" if self.asset == "intraday_prices" else "complete"
         lines = [
             f"{self.asset} at {self.interval}: {len(self.todo)} partition(s) to fetch for "
-            f"{len(self.symbols)} symbol(s), {len(self.skipped)} already complete (skipped)",
+            f"{len(self.symbols)} symbol(s), {len(self.skipped)} already {settled} (skipped)",
             f"Dagster runs: {len(self.runs)}; Yahoo price requests: {self.price_requests} "
             f"(+ about {ONE_OFF_REQUESTS} cookie/crumb per run and one timezone look-up per "
             f"symbol new to this machine)",

@@ -136,7 +136,7 @@ def test_complete_partitions_are_skipped_unless_forced(
     assert plan.run_config == price_run_config(INTRADAY_OP, "5m")
     assert plan.describe()[0] == (
         "intraday_prices at 5m: 5 partition(s) to fetch for 3 symbol(s), "
-        "1 already complete (skipped)"
+        "1 already complete or confirmed short (skipped)"
     )
     forced = plan_intraday(registered, duckdb_file, ["AAPL"], "1h", [TUE], force=True)
     assert (forced.interval, forced.todo, forced.skipped) == ("60m", ["2026-11-24|AAPL"], [])
