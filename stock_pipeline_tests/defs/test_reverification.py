@@ -408,6 +408,11 @@ def test_a_weekly_bar_with_a_split_inside_is_rebuilt_as_a_weekly_sync_builds_it(
     assert list(weeks.index) == list(before.index) and others
     pd.testing.assert_frame_equal(weeks.loc[others, cols], before.loc[others, cols])
     assert (weeks["fetched_at"] == pd.Timestamp(SAME_EVENING)).all()
+    logged = [e.user_message for e in pipeline.instance.all_logs(result.run_id)]
+    assert f"MSFT: weekly bars rebuilt from the same answer: year(s) 2026, {len(weeks)} row(s)" in (
+        logged
+    )
+    assert not [line for line in logged if "sync them again" in line]
     weekly_event = materializations(result)[("2026|MSFT", "1wk")]
     assert weekly_event["final"] is False  # its last week ends on 2027-01-03
     assert weekly_event["last_bar"] == "2026-11-23"
