@@ -446,6 +446,10 @@ def reverify(symbols_: str | None, dry_run: bool, delay: float | None) -> None:
         repaired, left = found["years_repaired"], found["remaining_after_repair"]
         fix = f"; stored again: {', '.join(map(str, repaired))}" if repaired else ""
         fix += f" ({left} difference(s) remain)" if left and not dry_run else ""
+        if rebuilt := found.get("weekly_years_rebuilt"):
+            fix += f"; weekly rebuilt: {', '.join(map(str, rebuilt))}"
+        if resync := found.get("weekly_years_to_resync"):
+            fix += f"; weekly to sync again (--interval 1wk --force): {', '.join(map(str, resync))}"
         click.echo(
             f"  {symbol}: {found['differing_dates']} of {found['dates_compared']} date(s) "
             f"differ ({dates}){fix}"
@@ -456,6 +460,11 @@ def reverify(symbols_: str | None, dry_run: bool, delay: float | None) -> None:
         f"done: {meta['symbols_checked']} symbol(s) checked, {meta['dates_compared']} date(s) "
         f"compared, {meta['symbols_differing']} differ, {meta['symbols_failed']} failed, "
         f"{meta['partitions_repaired']} partition(s) stored again"
+        + (
+            f", {meta['weekly_partitions_rebuilt']} weekly rebuilt"
+            if meta.get("weekly_partitions_rebuilt")
+            else ""
+        )
         + (" (dry run: nothing stored)" if dry_run else "")
         + f", {meta['yahoo_requests']} Yahoo requests"
     )

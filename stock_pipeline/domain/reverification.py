@@ -22,12 +22,14 @@ A value missing on one side and present on the other is a difference; missing on
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
+
+from stock_pipeline.domain.weeks import WEEK_INTERVAL, history_span
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 COMPARED_COLUMNS = (*PRICE_COLUMNS, "adj_close", "volume")
@@ -159,3 +161,27 @@ def compare_daily(
             result.differences.append(Difference(days[i], column, float(ours[i]), float(theirs[i])))
     result.differences.sort(key=lambda d: (d.day, COMPARED_COLUMNS.index(d.column)))
     return result
+
+
+def weekly_span_gap(year: int, answer_years: Collection[int], last_final: date) -> str | None:
+    """Why a daily answer holding the whole calendar years ``answer_years`` (up to
+    ``last_final``, the latest session final when it arrived) cannot rebuild weekly year
+    ``year``; None when it covers the year's span (``history_span(year, '1wk')``, up to
+    ``last_final`` where the span reaches past it).
+
+    A weekly span runs from the year's first Monday to the Sunday after its last one, so it
+    may need the first days of the next year; a weekday there (a session or a holiday) must
+    be in the answer, a weekend need not.
+    """
+    first, last = history_span(year, WEEK_INTERVAL)
+    through = min(last, last_final)
+    if through < first:
+        return f"no session of its weeks ({first} to {last}) was final when the answer arrived"
+    weekdays = pd.bdate_range(first, through)
+    missing = sorted({int(d.year) for d in weekdays} - set(answer_years))
+    if missing:
+        return (
+            f"its weeks run {first} to {last}; the answer holds no daily bars of "
+            f"{', '.join(map(str, missing))} (only years with daily bars stored are asked for)"
+        )
+    return None

@@ -139,6 +139,12 @@ def session_is_final(day: date, arrived: datetime, grace: timedelta = DEFAULT_FI
     return arrived >= final_after(day, grace)
 
 
+def latest_final_session(arrived: datetime, grace: timedelta = DEFAULT_FINAL_GRACE) -> date:
+    """The last session whose final bars an answer that arrived at ``arrived`` holds."""
+    day = latest_session(arrived)
+    return day if session_is_final(day, arrived, grace) else previous_session(day)
+
+
 @functools.lru_cache(maxsize=256)
 def last_session_of_year(year: int) -> date:
     """The year's last NYSE session (Dec 31, or the last one before it)."""

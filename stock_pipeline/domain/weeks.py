@@ -64,6 +64,22 @@ def history_span(year: int, interval: str) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
+def partition_rows(bars: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Partition ``year``'s rows of one answer's 1d or 1wk bars, with the ``year`` column: a
+    bar goes to its date's year, so a weekly bar (dated on its Monday) to its Monday's."""
+    return bars[pd.to_datetime(bars["date"]).dt.year == year].assign(year=year)
+
+
+def weekly_bars(
+    daily: pd.DataFrame, splits: Iterable[tuple[date, float]], as_traded: bool
+) -> pd.DataFrame:
+    """One symbol's daily answer as the weekly rows a 1wk sync stores: ``weekly_from_daily``
+    with the splits inside a week applied first; an answer put back to as traded
+    (``as_traded``) keeps its prices to ``SPLIT_WEEK_DECIMALS``, one as Yahoo sent it is
+    left unrounded. Re-verification rebuilds weekly years with this too."""
+    return weekly_from_daily(daily, splits, SPLIT_WEEK_DECIMALS if as_traded else None)
+
+
 def weekly_from_daily(
     daily: pd.DataFrame,
     splits: Iterable[tuple[date, float]] = (),

@@ -7,7 +7,10 @@ or the volume differs beyond tolerance, those years are stored again from that s
 answer, through the asset's raw write path: Yahoo's split adjustment undone with the
 splits it applied (those the answer lists, and stored ones after its last date), prices at
 the ``priceHint``, the answer's corporate actions recorded as every daily answer's are. A
-Yahoo-side correction and a missed split or dividend both surface here. No Dagster here.
+Yahoo-side correction and a missed split or dividend both surface here. The weekly (1wk)
+years built from the daily values stored again are rebuilt from the same answer, as a 1wk
+sync builds them, where it covers their weeks (no request of their own); the others are
+named for a sync. No Dagster here.
 """
 
 from __future__ import annotations
@@ -23,16 +26,28 @@ import pandas as pd
 from stock_pipeline import settings
 from stock_pipeline.domain.adjustments import as_traded
 from stock_pipeline.domain.partition_keys import SymbolYear, history_key
-from stock_pipeline.domain.reverification import COMPARED_COLUMNS, Comparison, compare_daily
-from stock_pipeline.domain.trading_calendar import session_is_final
-from stock_pipeline.domain.weeks import week_of
+from stock_pipeline.domain.reverification import (
+    COMPARED_COLUMNS,
+    Comparison,
+    compare_daily,
+    weekly_span_gap,
+)
+from stock_pipeline.domain.trading_calendar import latest_final_session, session_is_final
+from stock_pipeline.domain.weeks import (
+    WEEK_INTERVAL,
+    history_span,
+    partition_rows,
+    week_of,
+    weekly_bars,
+)
 from stock_pipeline.services.corporate_actions import known_splits, store_answer_events
+from stock_pipeline.settings import automation
 from stock_pipeline.warehouse.tables import DAILY_PRICES, connect, replace_slices
 from stock_pipeline.yahoo.batch import fetch_history
 from stock_pipeline.yahoo.client import YahooClient
 
 log = logging.getLogger(__name__)
-INTERVAL = "1d"  # weekly (1wk) rows are not re-verified
+INTERVAL = "1d"  # weekly (1wk) rows are not compared; stale ones are rebuilt from the answer
 BATCH_SYMBOLS = 100  # answers held in memory at once (25 years of one symbol: ~6,300 rows)
 Warn = Callable[[str], object]
 Split = tuple[date, float]  # (ex_date, new shares per old share)
@@ -60,7 +75,11 @@ class SymbolCheck:
     repaired: list[int] = field(default_factory=list)  # years stored again
     rows_written_by_year: dict[int, int] = field(default_factory=dict)
     written: pd.DataFrame | None = None  # the rows stored again (the repaired years)
-    weekly_stale: list[int] = field(default_factory=list)  # 1wk years built from old values
+    weekly_rebuilt: list[int] = field(default_factory=list)  # 1wk years rebuilt from the answer
+    weekly_written: pd.DataFrame | None = None  # their rows
+    # 1wk years built from the old values that the answer could not rebuild, and why
+    weekly_stale: list[int] = field(default_factory=list)
+    weekly_why: dict[int, str] = field(default_factory=dict)
     remaining: int = 0  # differences left after the repair (compared again, no request)
     # or, in a dry run, every difference found
     error: str | None = None  # why it could not be verified
@@ -70,8 +89,17 @@ class SymbolCheck:
         return bool(self.comparison.differences)
 
     @property
+    def changed_days(self) -> list[date]:
+        """Differing days where a stored bar itself differs (a price or the volume)."""
+        return sorted({d.day for d in self.comparison.differences if d.column != "adj_close"})
+
+    @property
     def repaired_keys(self) -> list[str]:
         return [history_key(self.symbol, y) for y in self.repaired]
+
+    @property
+    def weekly_rebuilt_keys(self) -> list[str]:
+        return [history_key(self.symbol, y) for y in self.weekly_rebuilt]
 
     def summary(self) -> dict[str, object]:
         """Per-symbol metadata: counts and the first differing dates."""
@@ -86,8 +114,11 @@ class SymbolCheck:
                 by_column=found.by_column(),
                 years_repaired=self.repaired,
                 remaining_after_repair=self.remaining,
+                weekly_years_rebuilt=self.weekly_rebuilt,
                 weekly_years_to_resync=self.weekly_stale,
             )
+            if self.weekly_why:
+                out["weekly_resync_why"] = {str(y): w for y, w in self.weekly_why.items()}
         return out
 
 
@@ -112,6 +143,14 @@ class Reverification:
     @property
     def repaired_keys(self) -> list[str]:
         return [k for c in self.symbols.values() for k in c.repaired_keys]
+
+    @property
+    def weekly_rebuilt_keys(self) -> list[str]:
+        return [k for c in self.symbols.values() for k in c.weekly_rebuilt_keys]
+
+    @property
+    def weekly_to_resync_keys(self) -> list[str]:
+        return [history_key(c.symbol, y) for c in self.symbols.values() for y in c.weekly_stale]
 
 
 def stored_years(database: str, symbols: Sequence[str]) -> dict[str, list[int]]:
@@ -233,26 +272,75 @@ def answer_splits(answer: pd.DataFrame, stored: Sequence[Split]) -> list[Split]:
     return sorted({**later, **found}.items())
 
 
-def _weekly_stale(database: str, checks: Sequence[SymbolCheck], warn: Warn) -> None:
-    """Name the weekly (1wk) years whose bars were aggregated from daily values that have
-    just been stored again: they are not rebuilt here (a week's span may need days this
-    answer does not cover), so they must be synced again."""
+def _weekly_rebuilds(
+    database: str,
+    checks: Sequence[SymbolCheck],
+    traded: dict[str, pd.DataFrame],
+    splits: dict[str, list[Split]],
+) -> list[pd.DataFrame]:
+    """The weekly (1wk) years whose bars were aggregated from daily values about to be
+    stored again, rebuilt from the same answer where it covers the year's weeks.
+
+    A stale year is one with weekly rows stored that holds a day whose price or volume
+    differs. It is rebuilt as a 1wk sync builds it (``domain.weeks.weekly_bars``: as
+    traded, splits inside a week, the same decimals) from the answer's rows of its span,
+    with no request of its own, when the answer covers that span up to the latest session
+    final at its arrival (``domain.reverification.weekly_span_gap``); otherwise it stays
+    named in ``weekly_stale`` with the reason in ``weekly_why``. Returns the rows to write.
+    """
+    grace = automation.final_grace()
+    frames: list[pd.DataFrame] = []
     with connect(database, read_only=True) as con:
         for check in checks:
-            changed = {d.day for d in check.comparison.differences if d.column != "adj_close"}
-            if not check.repaired or not changed:
+            changed = check.changed_days
+            if check.written is None or check.written.empty or not changed:
                 continue
             stored = {int(y) for (y,) in con.execute(WEEKLY_YEARS_SQL, [check.symbol]).fetchall()}
-            check.weekly_stale = sorted(stored & {week_of(d).year for d in changed})
-            if check.weekly_stale:
-                years = ", ".join(map(str, check.weekly_stale))
-                warn(
-                    f"{check.symbol}: its weekly bars of {years} were built from the daily "
-                    f"values just corrected; sync them again: stock-pipeline sync-historical "
-                    f"--interval 1wk --symbols {check.symbol} --start-date "
-                    f"{check.weekly_stale[0]}-01-01 --end-date {check.weekly_stale[-1]}-12-31 "
-                    "--force"
-                )
+            stale = sorted(stored & {week_of(d).year for d in changed})
+            if not stale:
+                continue
+            answer = traded[check.symbol]
+            arrived = pd.Timestamp(answer["fetched_at"].max()).to_pydatetime()
+            last_final = latest_final_session(arrived, grace)
+            answer_years = {int(y) for y in answer["year"].unique()}
+            days = pd.to_datetime(answer["date"]).dt.date
+            rebuilt: list[pd.DataFrame] = []
+            for year in stale:
+                first, last = history_span(year, WEEK_INTERVAL)
+                span = answer[(days >= first) & (days <= last)]
+                why = weekly_span_gap(year, answer_years, last_final)
+                if why is None and span.empty:
+                    why = f"the answer holds no daily bar of its weeks ({first} to {last})"
+                if why is not None:
+                    check.weekly_stale.append(year)
+                    check.weekly_why[year] = why
+                    continue
+                weeks = weekly_bars(span, splits[check.symbol], as_traded=True)
+                check.weekly_rebuilt.append(year)
+                rebuilt.append(partition_rows(weeks, year))
+            if rebuilt:
+                check.weekly_written = pd.concat(rebuilt, ignore_index=True)
+                frames.append(check.weekly_written)
+    return frames
+
+
+def _tell_weekly(check: SymbolCheck, warn: Warn) -> None:
+    """Log the weekly years rebuilt and those left to a sync, saying why."""
+    if check.weekly_rebuilt and check.weekly_written is not None:
+        warn(
+            f"{check.symbol}: weekly bars rebuilt from the same answer: year(s) "
+            f"{', '.join(map(str, check.weekly_rebuilt))}, {len(check.weekly_written)} row(s)"
+        )
+    if check.weekly_stale:
+        years = ", ".join(map(str, check.weekly_stale))
+        why = "; ".join(f"{y}: {check.weekly_why[y]}" for y in check.weekly_stale)
+        warn(
+            f"{check.symbol}: its weekly bars of {years} were built from the daily values "
+            f"just corrected and the answer does not cover their weeks ({why}); sync them "
+            f"again: stock-pipeline sync-historical --interval 1wk --symbols {check.symbol} "
+            f"--start-date {check.weekly_stale[0]}-01-01 --end-date "
+            f"{check.weekly_stale[-1]}-12-31 --force"
+        )
 
 
 def _repair(
@@ -265,15 +353,17 @@ def _repair(
     warn: Warn,
 ) -> None:
     """Store again each differing symbol's affected years from the answer just compared,
-    as the ``daily_prices`` asset stores an answer; record every answer's events."""
+    as the ``daily_prices`` asset stores an answer, with the weekly years built from them
+    that the answer covers; record every answer's events."""
     if not answers:
         return
     symbols = list(answers)
     stored = known_splits(database, symbols)
     traded: dict[str, pd.DataFrame] = {}
+    splits: dict[str, list[Split]] = {}  # the splits each answer is put back to as traded with
     for symbol, answer in answers.items():
-        known = answer_splits(answer, stored.get(symbol, []))
-        traded[symbol] = as_traded(answer, "date", known, client.price_hints.get(symbol))
+        splits[symbol] = answer_splits(answer, stored.get(symbol, []))
+        traded[symbol] = as_traded(answer, "date", splits[symbol], client.price_hints.get(symbol))
     arrived = max(
         (pd.Timestamp(f["fetched_at"].max()).to_pydatetime() for f in answers.values()),
         default=now,
@@ -281,20 +371,20 @@ def _repair(
     result.new_events += store_answer_events(
         database, pd.concat(traded.values(), ignore_index=True), arrived
     )
-    repairs = [
-        rows[rows["year"].isin(years)]
-        for check in differing
-        if (years := check.comparison.stored_bar_years) and not (rows := traded[check.symbol]).empty
-    ]
-    frame = pd.concat(repairs, ignore_index=True) if repairs else None
-    if frame is not None:
-        with connect(database) as con:
-            replace_slices(con, DAILY_PRICES, frame)
     for check in differing:
-        if frame is None or not check.comparison.stored_bar_years:
+        rows = traded[check.symbol]
+        if (years := check.comparison.stored_bar_years) and not rows.empty:
+            check.written = rows[rows["year"].isin(years)]
+    repairs = [c.written for c in differing if c.written is not None and not c.written.empty]
+    weekly = _weekly_rebuilds(database, differing, traded, splits)
+    if repairs or weekly:  # daily years and the weekly years built from them: one transaction
+        with connect(database) as con:
+            replace_slices(con, DAILY_PRICES, pd.concat([*repairs, *weekly], ignore_index=True))
+    for check in differing:
+        written = check.written
+        if written is None or written.empty:
+            check.written = None
             continue
-        written = frame[frame["symbol"] == check.symbol]
-        check.written = written
         years = written["year"].astype("int64").tolist()
         check.rows_written_by_year = {y: years.count(y) for y in sorted(set(years))}
         check.repaired = sorted(check.rows_written_by_year)
@@ -302,7 +392,7 @@ def _repair(
             f"{check.symbol}: stored again from Yahoo's answer: year(s) "
             f"{', '.join(map(str, check.repaired))}, {len(written)} row(s)"
         )
-    _weekly_stale(database, differing, warn)
+        _tell_weekly(check, warn)
     views = _view(database, [c.symbol for c in differing])
     for check in differing:
         answer = _final_only(answers[check.symbol], now)

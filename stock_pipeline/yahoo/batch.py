@@ -32,12 +32,7 @@ from stock_pipeline.domain.trading_calendar import (
     year_final_after,
 )
 from stock_pipeline.domain.validation import ohlc_violations
-from stock_pipeline.domain.weeks import (
-    SPLIT_WEEK_DECIMALS,
-    WEEK_INTERVAL,
-    history_span,
-    weekly_from_daily,
-)
+from stock_pipeline.domain.weeks import WEEK_INTERVAL, history_span, partition_rows, weekly_bars
 from stock_pipeline.settings import automation
 from stock_pipeline.yahoo.client import YahooClient
 
@@ -260,13 +255,11 @@ def fetch_history(
                 daily = daily.assign(fetched_at=settings.now())  # when the answer arrived
                 known = list(splits.get(symbol, ())) if splits is not None else []
                 hint = client.price_hints.get(symbol)
-                decimals = None  # as Yahoo sent them, or as traded (rounded by as_traded)
-                if splits is not None:
+                if splits is not None:  # as traded (rounded by as_traded), else as sent
                     daily = as_traded(daily, "date", known, hint)
-                    decimals = SPLIT_WEEK_DECIMALS
                 frame = daily
                 if interval == WEEK_INTERVAL:
-                    frame = weekly_from_daily(daily, known, decimals)
+                    frame = weekly_bars(daily, known, as_traded=splits is not None)
                 return symbol, years, frame, daily, None, meter.counts
             except Exception as exc:  # recorded per partition, never lost
                 _log_failure(exc, "%s history %s..%s failed: %s", symbol, start, end, exc)
@@ -294,10 +287,10 @@ def fetch_history(
                 result.outcomes[key] = outcome
                 if frame is None:
                     continue
-                rows = frame[pd.to_datetime(frame["date"]).dt.year == year]
+                rows = partition_rows(frame, year)
                 _judge(outcome, rows, "date", f"{symbol} {year}")
                 if outcome.error is None:
-                    frames.append(rows.assign(year=year))
+                    frames.append(rows)
             _report(progress, [result.outcomes[k] for k in keys], counts)
     if frames:
         result.frame = pd.concat(frames, ignore_index=True)

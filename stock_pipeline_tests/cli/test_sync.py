@@ -195,6 +195,11 @@ def test_reverify_reports_and_repairs_a_yahoo_correction(cli: Cli, fake_yahoo: F
     assert cli("symbols", "add", "MSFT,AAPL").exit_code == 0
     synced = cli("sync-historical", "--start-date", "2025-01-01", "--end-date", "2026-11-25")
     assert synced.exit_code == 0, synced.output
+    weekly = cli(
+        "sync-historical", "--interval", "1wk", "--symbols", "MSFT",
+        "--start-date", "2025-01-01", "--end-date", "2025-12-31",
+    )  # fmt: skip
+    assert weekly.exit_code == 0, weekly.output
     fake_yahoo.config.bad_prints = {"MSFT": (date(2025, 3, 12),)}  # Yahoo corrects it
     fake_yahoo.config.bad_print_factor = 1.02
 
@@ -207,8 +212,11 @@ def test_reverify_reports_and_repairs_a_yahoo_correction(cli: Cli, fake_yahoo: F
 
     fixed = cli("reverify", "--symbols", "MSFT")
     assert fixed.exit_code == 0, fixed.output
-    assert "MSFT: 1 of 477 date(s) differ (2025-03-12); stored again: 2025\n" in fixed.stdout
-    assert "1 partition(s) stored again" in fixed.stdout
+    assert (
+        "MSFT: 1 of 477 date(s) differ (2025-03-12); stored again: 2025; weekly rebuilt: 2025\n"
+        in fixed.stdout
+    )
+    assert "1 partition(s) stored again, 1 weekly rebuilt," in fixed.stdout
     clean = cli("reverify")
     assert clean.exit_code == 0
     assert clean.stdout.splitlines()[-1].startswith(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stock_pipeline.domain.reverification import Tolerance, compare_daily
+from stock_pipeline.domain.reverification import Tolerance, compare_daily, weekly_span_gap
 
 DAYS = [date(2025, 3, 10), date(2025, 3, 11), date(2025, 3, 12)]
 
@@ -86,3 +86,18 @@ def test_many_differing_dates_are_summarised() -> None:
     lines = found.lines(limit=5)
     assert len(lines) == 6 and lines[-1] == "… and 25 more date(s)"
     assert found.by_column() == {"close": 30}
+
+
+def test_a_weekly_year_is_covered_by_the_daily_years_its_weekdays_fall_in() -> None:
+    late = date(2026, 11, 27)  # the latest final session
+    # 2025's weeks run 2025-01-06 to Sunday 2026-01-04: Friday 2026-01-02 needs 2026.
+    assert weekly_span_gap(2025, {2025, 2026}, late) is None
+    gap = weekly_span_gap(2025, {2024, 2025}, late)
+    assert gap is not None and "2025-01-06 to 2026-01-04" in gap and "of 2026 " in gap
+    # 2021's last week ends on Sunday 2022-01-02: no weekday of 2022 in it.
+    assert weekly_span_gap(2021, {2021}, late) is None
+    # The current year: covered up to the latest final session, not to its last Sunday.
+    assert weekly_span_gap(2026, {2026}, late) is None
+    assert weekly_span_gap(2026, {2025}, late) is not None
+    # A year whose weeks had not begun when the answer arrived cannot be rebuilt.
+    assert "no session" in (weekly_span_gap(2027, {2026, 2027}, late) or "")

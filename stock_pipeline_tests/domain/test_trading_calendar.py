@@ -82,6 +82,15 @@ def test_an_answer_is_final_only_after_the_close_plus_the_grace_period() -> None
     assert not cal.session_is_final(day, CLOSE + timedelta(minutes=20), timedelta(minutes=30))
 
 
+def test_the_latest_final_session_waits_for_the_close_plus_grace() -> None:
+    assert cal.latest_final_session(CLOSE + timedelta(minutes=14)) == date(2026, 11, 24)
+    assert cal.latest_final_session(CLOSE + timedelta(minutes=15)) == date(2026, 11, 25)
+    assert cal.latest_final_session(CLOSE, grace=timedelta(0)) == date(2026, 11, 25)
+    # Thanksgiving (closed) and the Friday's 13:00 early close: final at 18:15 UTC.
+    assert cal.latest_final_session(datetime(2026, 11, 27, 18, 0, tzinfo=UTC)) == date(2026, 11, 25)
+    assert cal.latest_final_session(datetime(2026, 11, 28, 12, 0, tzinfo=UTC)) == date(2026, 11, 27)
+
+
 def test_a_year_is_final_after_its_last_session_closed_plus_grace() -> None:
     assert cal.last_session_of_year(2025) == date(2025, 12, 31)
     assert cal.last_session_of_year(2022) == date(2022, 12, 30)  # Dec 31 was a Saturday
