@@ -172,3 +172,20 @@ def test_the_checkers_catch_what_they_are_for(tmp_path: Path) -> None:
     assert not (ROOT / found[0]).exists()
     assert (ROOT / found[1].rstrip(".")).exists()
     assert _slug("`chart` — charts from the warehouse") == "chart--charts-from-the-warehouse"
+
+
+LAYERED = ["defs", "defs/assets", "reporting", "services", "yahoo", "warehouse", "domain"]
+
+
+@pytest.mark.parametrize("package", LAYERED)
+def test_the_readme_layer_diagram_names_every_module(package: str) -> None:
+    """The diagram under "The picture" is the map a newcomer reads: a module added to
+    a layer and missing from it is a room left off the plan."""
+    text = README.read_text()
+    diagram = text[text.index("```text", text.index("## The picture")) :]
+    diagram = diagram[: diagram.index("```", len("```text"))]
+    words = set(re.findall(r"[\w]+", diagram))
+    modules = {
+        p.stem for p in (ROOT / "stock_pipeline" / package).glob("*.py") if p.stem != "__init__"
+    }
+    assert modules - words == set(), f"stock_pipeline/{package}/ modules missing from README"
