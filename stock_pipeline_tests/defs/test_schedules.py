@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 import pytest
 from dagster._utils.schedules import schedule_execution_time_iterator  # the daemon's ticks
 
@@ -29,6 +28,7 @@ from stock_pipeline.domain.market_schedule import ny_clock
 from stock_pipeline.domain.run_keys import ORIGIN_TAG
 from stock_pipeline.domain.trading_calendar import NEW_YORK
 from stock_pipeline.warehouse.tables import DAILY_PRICES
+from stock_pipeline_tests.support.frames import daily_row
 from stock_pipeline_tests.support.pipeline import Pipeline
 from stock_pipeline_tests.support.quarantine import quarantine_symbol
 
@@ -273,25 +273,6 @@ def test_corporate_actions_are_refreshed_once_after_each_close(
     assert run_times(early) == ["13:20"]
     holiday = outcomes(corporate_actions_schedule, registered, date(2026, 11, 26))
     assert run_times(holiday) == []
-
-
-def daily_row(symbol: str, day: date) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "symbol": [symbol],
-            "interval": ["1d"],
-            "date": [day],
-            "year": [day.year],
-            "open": [1.0],
-            "high": [1.0],
-            "low": [1.0],
-            "close": [1.0],
-            "adj_close": [1.0],
-            "volume": [1],
-            "dividends": [0.0],
-            "stock_splits": [0.0],
-        }
-    )
 
 
 def store_last_day(database: Path, symbol: str, fetched: datetime) -> None:

@@ -29,7 +29,7 @@ from stock_pipeline.services.sync import (
     slice_runs,
 )
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
-from stock_pipeline_tests.support.frames import bars
+from stock_pipeline_tests.support.frames import bars, daily_row
 from stock_pipeline_tests.support.pipeline import Pipeline
 
 NOW = DEFAULT_TEST_NOW  # Wednesday 2026-11-25, 16:30 New York: after the close
@@ -147,22 +147,7 @@ def test_past_history_years_stored_are_skipped_the_current_one_never(
 ) -> None:
     warehouse = WarehouseResource(path=str(duckdb_file))
     for day in (date(2025, 6, 2), date(2026, 6, 1)):
-        frame = pd.DataFrame(
-            {
-                "symbol": ["KO"],
-                "interval": ["1d"],
-                "date": [day],
-                "year": [day.year],
-                "open": [1.0],
-                "high": [1.0],
-                "low": [1.0],
-                "close": [1.0],
-                "adj_close": [1.0],
-                "volume": [1],
-                "dividends": [0.0],
-                "stock_splits": [0.0],
-            }
-        )
+        frame = daily_row("KO", day, "1d")
         warehouse.write(DAILY_PRICES, frame, {"fetched_at": NOW})
     plan = plan_history(registered, duckdb_file, ["KO"], "1d", [2025, 2026], False)
     assert (plan.skipped, plan.todo) == (["2025|KO"], ["2026|KO"])
@@ -176,22 +161,7 @@ def test_a_weekly_year_is_done_only_once_its_last_week_is_final(
     warehouse = WarehouseResource(path=str(duckdb_file))
 
     def store(week: date, arrived: datetime) -> None:
-        frame = pd.DataFrame(
-            {
-                "symbol": ["KO"],
-                "interval": ["1wk"],
-                "date": [week],
-                "year": [week.year],
-                "open": [1.0],
-                "high": [1.0],
-                "low": [1.0],
-                "close": [1.0],
-                "adj_close": [1.0],
-                "volume": [1],
-                "dividends": [0.0],
-                "stock_splits": [0.0],
-            }
-        )
+        frame = daily_row("KO", week, "1wk")
         warehouse.write(DAILY_PRICES, frame, {"fetched_at": arrived})
 
     # Both years fetched after Dec 31's close: 2024's last week (Monday 2024-12-30) ended on

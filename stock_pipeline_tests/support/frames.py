@@ -26,3 +26,26 @@ def bars(symbol: str, day: date, interval: str = "5m", price: float = 100.0) -> 
             "volume": 1000,
         }
     )
+
+
+def daily_row(
+    symbol: str, day: date, interval: str = "1d", year: int | None = None
+) -> pd.DataFrame:
+    """One flat daily (or weekly) bar of ``symbol`` on ``day`` in partition ``year``
+    (default: the day's), every price 1.0: for tests about what is stored, not its values."""
+    return pd.DataFrame(
+        {
+            "symbol": [symbol],
+            "interval": [interval],
+            "date": [day],
+            "year": [day.year],
+            "open": [1.0],
+            "high": [1.0],
+            "low": [1.0],
+            "close": [1.0],
+            "adj_close": [1.0],
+            "volume": [1],
+            "dividends": [0.0],
+            "stock_splits": [0.0],
+        }
+    )
