@@ -13,7 +13,10 @@ same day, each symbol's rows inserted into a DuckDB table of the same layout.
 Twice: "B2" as a first run finds yfinance's timezone cache (empty: yfinance probes each new
 symbol's timezone with a request of its own; the pipeline asks them in a few batched quotes),
 and "B2-warm" as every later hourly run finds it (every symbol's timezone known, on both
-sides: what a cron script run hourly would have too).
+sides: what a cron script run hourly would have too; and, on the pipeline's side, every
+symbol's corporate actions checked since the session opened, as the 09:30 market-open
+sync leaves them: the first sync of a session refreshes them first, one more request per
+symbol, which "B2" includes).
 
 Both talk to the same fake Yahoo, in a process of its own: ``latency`` seconds per answer
 and, like B7's, 429 above ``rate_limit`` requests per second. The details break the run
@@ -107,6 +110,12 @@ def scheduled(params: Params, syms: list[str], tick: datetime, warm: bool) -> Si
         clear_yfinance_cache()
         if warm:
             warm_yfinance_timezones(syms)
+            from stock_pipeline.domain.trading_calendar import latest_session, session_open
+            from stock_pipeline.warehouse.actions import mark_checked
+            from stock_pipeline.warehouse.tables import connect
+
+            with connect(duckdb_path()) as con:  # by the market-open sync, 09:30
+                mark_checked(con, syms, session_open(latest_session(tick)))
         resources = (
             {"yahoo": {"config": {"requests_per_second": params.requests_per_second}}}
             if params.requests_per_second
@@ -216,7 +225,7 @@ def compare(params: Params, syms: list[str], day: Any, tick: datetime, warm: boo
     pipe_total, base_total = total(pipe.counts), total(base.counts)
     rate = params.requests_per_second or "default"
     checks = "" if params.checks else ", no asset checks"
-    cache = "timezones cached" if warm else "first run"
+    cache = "later tick: timezones cached, actions checked since the open" if warm else "first run"
     if params.storage != "sqlite":
         checks += f", {params.storage} instance"
     if params.event_batch:
@@ -239,6 +248,7 @@ def compare(params: Params, syms: list[str], day: Any, tick: datetime, warm: boo
             "dagster_event_batch_size": params.event_batch or None,
             "asset_checks": params.checks,
             "timezone_cache": "warm" if warm else "cold",
+            "corporate_actions_checked_since_open": warm,
             "pipeline_requests_per_second": params.requests_per_second or None,
             "pipeline_rows": pipe.rows,
             "pipeline_requests": pipe_total,

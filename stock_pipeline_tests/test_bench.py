@@ -69,6 +69,9 @@ def test_b2_the_scheduled_run_and_the_bare_script_store_the_same_rows() -> None:
     assert warm["baseline_requests_by_kind"].get("timezone", 0) == 0
     assert warm["pipeline_requests_by_kind"].get("timezone", 0) == 0
     assert warm["pipeline_requests_by_kind"].get("quote", 0) == 0
+    # A session's first sync refreshes corporate actions first; a later tick does not.
+    assert cold["pipeline_requests_by_kind"]["actions"] == params.symbols
+    assert warm["pipeline_requests_by_kind"].get("actions", 0) == 0
 
 
 def test_b3_b6_the_io_manager_write_in_a_process_of_its_own() -> None:
