@@ -81,6 +81,21 @@ def active_or_skip(instance: dg.DagsterInstance) -> tuple[list[str], list[str]] 
     return order, active
 
 
+def _decided(
+    context: dg.ScheduleEvaluationContext,
+    decide: Callable[[datetime], TickDecision],
+    instant: datetime,
+) -> tuple[TickDecision, tuple[list[str], list[str]]] | dg.SkipReason:
+    """What ``decide`` makes of ``instant`` and the symbols to sync, or why nothing runs."""
+    decision = decide(instant)
+    if decision.skip_reason:
+        return dg.SkipReason(decision.skip_reason)
+    symbols = active_or_skip(context.instance)
+    if isinstance(symbols, dg.SkipReason):
+        return symbols
+    return decision, symbols
+
+
 def _intraday_tick(
     context: dg.ScheduleEvaluationContext,
     decide: Callable[[datetime], TickDecision],
@@ -88,13 +103,10 @@ def _intraday_tick(
     first_only: list[dg.AssetKey] | None = None,
 ) -> ScheduleResult:
     instant = tick_instant(context)
-    decision = decide(instant)
-    if decision.skip_reason:
-        return dg.SkipReason(decision.skip_reason)
-    symbols = active_or_skip(context.instance)
-    if isinstance(symbols, dg.SkipReason):
-        return symbols
-    order, active = symbols
+    found = _decided(context, decide, instant)
+    if isinstance(found, dg.SkipReason):
+        return found
+    decision, (order, active) = found
     runs = intraday_slices(order, [decision.day], [(s, decision.day) for s in active])
     return [
         run_request(
@@ -144,19 +156,6 @@ def market_open_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResul
     )
 
 
-def _after_close(
-    context: dg.ScheduleEvaluationContext, instant: datetime
-) -> tuple[TickDecision, tuple[list[str], list[str]]] | dg.SkipReason:
-    """The session closing at ``instant`` and the symbols to refresh, or why nothing runs."""
-    decision = decide_close(instant)
-    if decision.skip_reason:
-        return dg.SkipReason(decision.skip_reason)
-    symbols = active_or_skip(context.instance)
-    if isinstance(symbols, dg.SkipReason):
-        return symbols
-    return decision, symbols
-
-
 def unfinished_last_year(
     context: dg.ScheduleEvaluationContext, active: list[str], year: int
 ) -> list[str]:
@@ -190,7 +189,7 @@ def unfinished_last_year(
 )
 def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
     instant = tick_instant(context)
-    found = _after_close(context, instant)
+    found = _decided(context, decide_close, instant)
     if isinstance(found, dg.SkipReason):
         return found
     decision, (order, active) = found
@@ -225,7 +224,7 @@ def market_close_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResu
 )
 def corporate_actions_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
     instant = tick_instant(context)
-    found = _after_close(context, instant - ACTIONS_DELAY)
+    found = _decided(context, decide_close, instant - ACTIONS_DELAY)
     if isinstance(found, dg.SkipReason):
         return found
     return [
@@ -250,12 +249,9 @@ def corporate_actions_schedule(context: dg.ScheduleEvaluationContext) -> Schedul
 )
 def reverify_schedule(context: dg.ScheduleEvaluationContext) -> ScheduleResult:
     instant = tick_instant(context)
-    decision = decide_weekly(instant)
-    if decision.skip_reason:
-        return dg.SkipReason(decision.skip_reason)
-    symbols = active_or_skip(context.instance)
-    if isinstance(symbols, dg.SkipReason):
-        return symbols
+    found = _decided(context, decide_weekly, instant)
+    if isinstance(found, dg.SkipReason):
+        return found
     return [
         dg.RunRequest(
             run_key=f"reverify_schedule:{instant.isoformat()}",
