@@ -33,20 +33,26 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
+def explained(call: Callable[[], Any]) -> Any:
+    """``call()``, with the project's own errors and the machine's faults (those ``explain``
+    knows) turned into a message and exit 2; anything else propagates."""
+    try:
+        return call()
+    except StockPipelineError as exc:
+        fail(str(exc))
+    except Exception as exc:
+        message = explain(exc)
+        if message is None:
+            raise
+        fail(message)
+
+
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the project's own errors and the machine's faults into a message and exit 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except StockPipelineError as exc:
-            fail(str(exc))
-        except Exception as exc:
-            message = explain(exc)
-            if message is None:
-                raise
-            fail(message)
+        return explained(lambda: fn(*args, **kwargs))
 
     return wrapper
 
@@ -67,16 +73,11 @@ class GuardedGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        def validated_then_invoked() -> Any:
             if not ctx.meta.get("stock_pipeline.help"):
                 from stock_pipeline import settings
 
                 settings.validate()
-            return super().invoke(ctx)
-        except StockPipelineError as exc:
-            fail(str(exc))
-        except Exception as exc:
-            message = explain(exc)
-            if message is None:
-                raise
-            fail(message)
+            return super(GuardedGroup, self).invoke(ctx)
+
+        return explained(validated_then_invoked)

@@ -8,9 +8,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:  # the command line imports Dagster only where a command needs it
+    import dagster as dg
 
 from stock_pipeline import settings
 from stock_pipeline.cli.common import EXIT_PARTIAL, fail, guarded, parse_date
@@ -381,19 +384,10 @@ def sync_historical(
 @guarded
 def sync_actions(symbols_: str | None, delay: float | None) -> None:
     """Refresh corporate actions (splits, dividends) alone: one Yahoo request per symbol."""
-    from stock_pipeline.definitions import defs
     from stock_pipeline.defs.jobs import corporate_actions_job
-    from stock_pipeline.services.instance import get_instance
 
-    run_config: dict[str, Any] = {
-        "ops": {"corporate_actions": {"config": {"symbols": _symbols(symbols_) or []}}}
-    }
-    yahoo = yahoo_overrides(delay)
-    if yahoo:
-        run_config["resources"] = {"yahoo": {"config": yahoo}}
-    result = defs.resolve_job_def(corporate_actions_job.name).execute_in_process(
-        instance=get_instance(), run_config=run_config, raise_on_error=False
-    )
+    op_config = {"symbols": _symbols(symbols_) or []}
+    result = _run_job(corporate_actions_job.name, "corporate_actions", op_config, delay)
     events = result.get_asset_materialization_events() if result.success else []
     if events:
         meta = events[0].materialization.metadata
@@ -402,10 +396,31 @@ def sync_actions(symbols_: str | None, delay: float | None) -> None:
             f"new event(s), {meta['yahoo_requests'].value} Yahoo requests"
         )
         return
+    click.echo(f"failed: {_failure_reason(result)}")
+    sys.exit(EXIT_PARTIAL)
+
+
+def _run_job(
+    job: str, op: str, op_config: dict[str, Any], delay: float | None
+) -> dg.ExecuteInProcessResult:
+    """One in-process run of ``job`` with its op's config and the --delay override."""
+    from stock_pipeline.definitions import defs
+    from stock_pipeline.services.instance import get_instance
+
+    run_config: dict[str, Any] = {"ops": {op: {"config": op_config}}}
+    yahoo = yahoo_overrides(delay)
+    if yahoo:
+        run_config["resources"] = {"yahoo": {"config": yahoo}}
+    return defs.resolve_job_def(job).execute_in_process(
+        instance=get_instance(), run_config=run_config, raise_on_error=False
+    )
+
+
+def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step's message, or where to look."""
     failure = result.get_step_failure_events()
     reason = failure[0].step_failure_data.error if failure else None
-    click.echo(f"failed: {reason.message.strip() if reason else 'see the run ' + result.run_id}")
-    sys.exit(EXIT_PARTIAL)
+    return reason.message.strip() if reason else f"see the run {result.run_id}"
 
 
 @click.command("reverify")
@@ -417,28 +432,14 @@ def reverify(symbols_: str | None, dry_run: bool, delay: float | None) -> None:
     """Compare stored daily bars with Yahoo today (one request per symbol); store differing
     years again. Exit 0: everything matches (after the repair); 1: a symbol could not be
     checked, or differences remain (always so with --dry-run when any were found)."""
-    from stock_pipeline.definitions import defs
     from stock_pipeline.defs.jobs import reverify_job
     from stock_pipeline.defs.reverification import REVERIFY_CHECK_OP
-    from stock_pipeline.services.instance import get_instance
 
-    run_config: dict[str, Any] = {
-        "ops": {
-            REVERIFY_CHECK_OP: {"config": {"symbols": _symbols(symbols_) or [], "dry_run": dry_run}}
-        }
-    }
-    yahoo = yahoo_overrides(delay)
-    if yahoo:
-        run_config["resources"] = {"yahoo": {"config": yahoo}}
-    result = defs.resolve_job_def(reverify_job.name).execute_in_process(
-        instance=get_instance(), run_config=run_config, raise_on_error=False
-    )
+    op_config = {"symbols": _symbols(symbols_) or [], "dry_run": dry_run}
+    result = _run_job(reverify_job.name, REVERIFY_CHECK_OP, op_config, delay)
     evaluations = result.get_asset_check_evaluations() if result.success else []
     if not evaluations:
-        failure = result.get_step_failure_events()
-        reason = failure[0].step_failure_data.error if failure else None
-        why = reason.message.strip() if reason else f"see the run {result.run_id}"
-        click.echo(f"failed: {why}")
+        click.echo(f"failed: {_failure_reason(result)}")
         sys.exit(EXIT_PARTIAL)
     meta: dict[str, Any] = {k: getattr(v, "value", v) for k, v in evaluations[0].metadata.items()}
     for symbol, found in sorted(meta["differing"].items()):
