@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from stock_pipeline.warehouse.tables import Table
+from stock_pipeline.warehouse.tables import Table, table_exists
 
 PENDING = Table(
     "legacy_price_rows",
@@ -50,11 +50,7 @@ def note_legacy_rows(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None
 
 def rebase_legacy(con: duckdb.DuckDBPyConnection, symbol: str) -> int:
     """Put ``symbol``'s legacy rows back to as traded with its stored splits; rows changed."""
-    # fetchall, not fetchone: an unfinished result would block the next transaction.
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'legacy_price_rows'"
-    ).fetchall()
-    if not exists[0][0]:
+    if not table_exists(con, PENDING.name):
         return 0
     pending = con.execute(
         "SELECT table_name, legacy_until FROM legacy_price_rows WHERE symbol = ?", [symbol]

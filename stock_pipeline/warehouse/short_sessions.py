@@ -24,7 +24,12 @@ from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.session_rules import fewest_final_bars
 from stock_pipeline.domain.slice_state import short_fetch_outcome
 from stock_pipeline.domain.trading_calendar import expected_bar_count, session_is_final
-from stock_pipeline.warehouse.tables import INTRADAY_PRICES, SHORT_SESSIONS, replace_slices
+from stock_pipeline.warehouse.tables import (
+    INTRADAY_PRICES,
+    SHORT_SESSIONS,
+    replace_slices,
+    table_exists,
+)
 
 CONFIRMED_NOTE = "short, confirmed"  # how a confirmed short session's metadata note starts
 
@@ -142,21 +147,11 @@ def record_final_slices(
         con.unregister("short_rows")
 
 
-def has_short_sessions_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """False for a file written before the table existed and opened read-only."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = current_schema() AND table_name = ?",
-        [SHORT_SESSIONS.name],
-    ).fetchone()
-    return bool(found and found[0])
-
-
 def confirmed_short(
     con: duckdb.DuckDBPyConnection, symbols: Sequence[str], first: date, last: date
 ) -> dict[tuple[str, date], set[str]]:
     """Per (symbol, session) from ``first`` to ``last``: the intervals confirmed short."""
-    if not symbols or not has_short_sessions_table(con):
+    if not symbols or not table_exists(con, SHORT_SESSIONS.name):
         return {}
     found = con.execute(
         """SELECT symbol, session_date, interval FROM short_sessions
@@ -178,7 +173,7 @@ def short_records(
     last: date,
 ) -> dict[tuple[str, date], ShortRecord]:
     """Recorded short sessions of ``symbols`` at ``interval`` from ``first`` to ``last``."""
-    if not symbols or not has_short_sessions_table(con):
+    if not symbols or not table_exists(con, SHORT_SESSIONS.name):
         return {}
     found = con.execute(
         """SELECT symbol, interval, session_date, bars, expected, fetches, first_short_at,

@@ -279,6 +279,18 @@ INTRADAY_PRICES_ADJUSTED = View(
 VIEWS: tuple[View, ...] = (DAILY_PRICES_ADJUSTED, INTRADAY_PRICES_ADJUSTED)
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether ``name`` is a table of the warehouse: a file written before it existed and
+    opened read-only does not have it."""
+    # fetchall, not fetchone: an unfinished result would block the next transaction.
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = current_schema() AND table_name = ?",
+        [name],
+    ).fetchall()
+    return bool(found[0][0])
+
+
 class WarehouseUnreadableError(StockPipelineError):
     """The warehouse file is not a DuckDB database (or is damaged): retrying cannot help."""
 
