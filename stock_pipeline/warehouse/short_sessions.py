@@ -257,3 +257,10 @@ def short_session_notes(
             )
         notes[key] = {"short_session": text, "short_session_fetches": fetches}
     return notes
+
+
+def confirmed_by(notes: Mapping[str, Mapping[str, str | int]]) -> list[str]:
+    """The partition keys ``short_session_notes`` says the write confirms as short."""
+    return [
+        k for k, n in notes.items() if str(n.get("short_session", "")).startswith(CONFIRMED_NOTE)
+    ]

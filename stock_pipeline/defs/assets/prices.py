@@ -37,7 +37,7 @@ from stock_pipeline.services.corporate_actions import (
 )
 from stock_pipeline.services.run_progress import run_tracker
 from stock_pipeline.settings import automation as knobs
-from stock_pipeline.warehouse.short_sessions import CONFIRMED_NOTE, short_session_notes
+from stock_pipeline.warehouse.short_sessions import confirmed_by, short_session_notes
 from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
 from stock_pipeline.yahoo.batch import BatchResult, fetch_history
@@ -220,11 +220,7 @@ def intraday_prices(
         _fetched(result, splits, progress)
         grace = knobs.final_grace()
         notes = _short_notes(warehouse, result.frame, interval, grace)
-        confirmed = {
-            k: [interval]
-            for k, n in notes.items()
-            if str(n.get("short_session", "")).startswith(CONFIRMED_NOTE)
-        }
+        confirmed = {k: [interval] for k in confirmed_by(notes)}
         return finish_batch(
             context,
             result,
