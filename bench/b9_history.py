@@ -79,6 +79,21 @@ def read_rate(database: Path, source: str, columns: str = COLUMNS) -> tuple[floa
     return rows / elapsed[0], rows
 
 
+def _interleaved(
+    database: Path, table: str, repeats: int, columns: str = COLUMNS
+) -> tuple[list[float], list[float], int, int]:
+    """``table`` and its ``_adjusted`` view read in turn ``repeats`` times (so load drifts
+    hit both alike): the table's rates, the view's, and the rows each returned."""
+    plain, view = [], []
+    rows = table_rows = 0
+    for _ in range(repeats):
+        rate, table_rows = read_rate(database, table, columns)
+        plain.append(rate)
+        rate, rows = read_rate(database, f"{table}_adjusted", columns)
+        view.append(rate)
+    return plain, view, table_rows, rows
+
+
 def add_stocks(database: Path, syms: list[str]) -> None:
     """A ``stocks`` row per symbol, as a synced warehouse has: the views join it for currency."""
     rows = pd.DataFrame(
@@ -112,13 +127,7 @@ def view_read(params: Params) -> Result:
         splits = add_splits(database, syms, days, params.split_every)
         add_stocks(database, syms)
         read_rate(database, "intraday_prices_adjusted")  # warm: file cache
-        plain, view = [], []
-        rows = table_rows = 0
-        for _ in range(params.repeats):
-            rate, table_rows = read_rate(database, "intraday_prices")
-            plain.append(rate)
-            rate, rows = read_rate(database, "intraday_prices_adjusted")
-            view.append(rate)
+        plain, view, table_rows, rows = _interleaved(database, "intraday_prices", params.repeats)
         split_rows = count(
             database, "SELECT count(*) FROM intraday_prices_adjusted WHERE close <> 100.5"
         )
@@ -187,13 +196,9 @@ def daily_view_read(params: Params) -> Result:
         events = populate_daily(database, syms, params.daily_years, params.split_every)
         add_stocks(database, syms)
         read_rate(database, "daily_prices_adjusted", DAILY_COLUMNS)  # warm: file cache
-        plain, view = [], []
-        rows = table_rows = 0
-        for _ in range(params.repeats):
-            rate, table_rows = read_rate(database, "daily_prices", DAILY_COLUMNS)
-            plain.append(rate)
-            rate, rows = read_rate(database, "daily_prices_adjusted", DAILY_COLUMNS)
-            view.append(rate)
+        plain, view, table_rows, rows = _interleaved(
+            database, "daily_prices", params.repeats, DAILY_COLUMNS
+        )
         split_rows = count(
             database, "SELECT count(*) FROM daily_prices_adjusted WHERE close <> 100.5"
         )
