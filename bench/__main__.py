@@ -43,6 +43,7 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("bench.b9_history", ("B9", "B9-daily", "B10")),
     ("bench.b11_reverify", ("B11",)),
+    ("bench.b12_lake", ("B12-reader", "B12-files", "B12-bytes")),
     ("bench.fake_timing", ("F2",)),
     ("bench.p1_progress_channel", ("P1",)),
 ]

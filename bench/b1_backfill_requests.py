@@ -133,7 +133,7 @@ def _phase(root: Path, module: str, launch: str, params: Params, sample: int | N
 def instance_database() -> str:
     from stock_pipeline import settings
 
-    return str(settings.duckdb_path())
+    return settings.warehouse_location()
 
 
 def _spread(runs: list[dg.DagsterRun], count: int) -> list[dg.DagsterRun]:

@@ -55,7 +55,8 @@ from bench.harness import (
 )
 from stock_pipeline.defs.partitions import SYMBOLS
 from stock_pipeline.domain.trading_calendar import NEW_YORK, latest_session, session_close
-from stock_pipeline.settings import duckdb_path, yfinance_cache_dir
+from stock_pipeline.settings import yfinance_cache_dir
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect
 from stock_pipeline.yahoo.session import YahooSession
 
@@ -86,7 +87,7 @@ class Side:
     detail: dict[str, Any]
 
 
-def _rows(database: Path) -> int:
+def _rows(database: Lake | Path) -> int:
     with connect(database, read_only=True) as con:
         row = con.execute("SELECT count(*) FROM intraday_prices").fetchone()
     return int(row[0]) if row else 0
@@ -142,7 +143,7 @@ def scheduled(params: Params, syms: list[str], tick: datetime, warm: bool) -> Si
         return Side(
             seconds[0],
             counts,
-            _rows(duckdb_path()),
+            _rows(Lake.from_settings()),
             {
                 "runs": len(runs),
                 "runs_succeeded": sum(ok for ok, _ in runs),

@@ -29,7 +29,8 @@ from bench.harness import (
     workdir,
 )
 from stock_pipeline.defs.partitions import SYMBOLS
-from stock_pipeline.settings import duckdb_path, yfinance_cache_dir
+from stock_pipeline.settings import yfinance_cache_dir
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.session import YahooSession
 
@@ -55,7 +56,7 @@ def pipeline(syms: list[str]) -> tuple[Counter[str], int, float]:
             result = job.execute_in_process(instance=instance, raise_on_error=False)
         if not result.success:
             raise RuntimeError("current_prices_job failed")
-        with connect(duckdb_path(), read_only=True) as con:
+        with connect(Lake.from_settings(), read_only=True) as con:
             row = con.execute("SELECT count(*) FROM current_prices").fetchone()
         return request_counts(fake), int(row[0]) if row else 0, seconds[0]
 

@@ -30,7 +30,7 @@ from bench.fake import total
 from bench.fake_process import fake_yahoo_process
 from bench.harness import Result, clear_yfinance_cache, main_for, stopwatch, symbols, workdir
 from stock_pipeline.defs.partitions import SYMBOLS
-from stock_pipeline.settings import duckdb_path
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 
@@ -66,7 +66,7 @@ def run(params: Params) -> list[Result]:
         counts, span = fake.stats()
         arrivals = fake.arrivals()
         timings = [run_timings(instance, run.run_id) for run in instance.get_runs()]
-        with connect(duckdb_path(), read_only=True) as con:
+        with connect(Lake.from_settings(), read_only=True) as con:
             row = con.execute("SELECT count(DISTINCT symbol) FROM intraday_prices").fetchone()
     stored = int(row[0]) if row else 0
     refused = counts["429"]

@@ -111,7 +111,7 @@ def workdir(name: str) -> Iterator[Path]:
         with (
             environment(
                 STOCK_PIPELINE_DATA_DIR=str(data),
-                STOCK_PIPELINE_DUCKDB=str(data / "warehouse.duckdb"),
+                STOCK_PIPELINE_WAREHOUSE=str(data / "warehouse"),
                 STOCK_PIPELINE_YAHOO_URL=None,
             ),
             fresh_yfinance_disk_caches(),

@@ -41,7 +41,7 @@ from stock_pipeline.domain.progress import SyncProgress
 from stock_pipeline.domain.trading_calendar import latest_session
 from stock_pipeline.services.run_progress import PROGRESS_ENV, PlanProgress, read_progress
 from stock_pipeline.services.sync import RunSlice, execute_plan, plan_intraday
-from stock_pipeline.settings import duckdb_path
+from stock_pipeline.warehouse.lake import Lake
 
 INTERVAL = "5m"
 
@@ -94,7 +94,7 @@ def sync(params: Params, syms: list[str], progress: bool) -> Side:
         clear_yfinance_cache()
         warm_yfinance_timezones(syms)
         plan = plan_intraday(
-            instance, duckdb_path(), syms, INTERVAL, [latest_session(NOW)], force=True
+            instance, Lake.from_settings(), syms, INTERVAL, [latest_session(NOW)], force=True
         )
         watched = PlanProgress(
             plan.asset, plan.interval, [r.keys for r in plan.runs], params.requests_per_second

@@ -9,6 +9,7 @@ from stock_pipeline.defs.checks import ASSET_CHECKS
 from stock_pipeline.defs.freshness import FRESHNESS_SCHEDULES
 from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
 from stock_pipeline.defs.jobs import JOBS
+from stock_pipeline.defs.maintenance import MAINTENANCE_SCHEDULES
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.defs.retention import RETENTION_SCHEDULES
 from stock_pipeline.defs.schedules import SCHEDULES
@@ -20,7 +21,7 @@ defs = dg.Definitions(
     assets=[intraday_prices, daily_prices, stocks, current_prices, corporate_actions],
     asset_checks=ASSET_CHECKS,
     jobs=JOBS,
-    schedules=[*SCHEDULES, *RETENTION_SCHEDULES, *FRESHNESS_SCHEDULES],
+    schedules=[*SCHEDULES, *RETENTION_SCHEDULES, *FRESHNESS_SCHEDULES, *MAINTENANCE_SCHEDULES],
     sensors=SENSORS,
     # Steps of a run share one process: no process start per step.
     executor=dg.in_process_executor,

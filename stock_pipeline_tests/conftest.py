@@ -24,9 +24,11 @@ pytest_plugins = [
 
 @pytest.fixture(autouse=True)
 def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own data dir, DuckDB file and yfinance cache."""
+    """Every test gets its own data dir, warehouse (an embedded lake) and yfinance cache."""
     data = tmp_path / "data"
     monkeypatch.setenv("STOCK_PIPELINE_DATA_DIR", str(data))
+    monkeypatch.setenv("STOCK_PIPELINE_WAREHOUSE", str(data / "warehouse"))
+    monkeypatch.delenv("STOCK_PIPELINE_WAREHOUSE_DATA", raising=False)
     monkeypatch.setenv("STOCK_PIPELINE_DUCKDB", str(data / "warehouse.duckdb"))
     monkeypatch.delenv("STOCK_PIPELINE_YAHOO_URL", raising=False)
     monkeypatch.delenv("STOCK_PIPELINE_ALERT_WEBHOOK", raising=False)
@@ -42,8 +44,15 @@ def fresh_yfinance_cache() -> None:
 
 
 @pytest.fixture
-def duckdb_file(isolated_paths: Path) -> Path:
-    return isolated_paths / "warehouse.duckdb"
+def warehouse_dir(isolated_paths: Path) -> Path:
+    """The test's embedded warehouse: a DuckLake directory (SQLite catalog + Parquet files)."""
+    return isolated_paths / "warehouse"
+
+
+@pytest.fixture
+def duckdb_file(warehouse_dir: Path) -> Path:
+    """The test's warehouse location (named from when it was one DuckDB file)."""
+    return warehouse_dir
 
 
 @pytest.fixture

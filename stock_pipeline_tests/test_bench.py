@@ -18,6 +18,7 @@ from bench import (
     b8_scale,
     b9_history,
     b11_reverify,
+    b12_lake,
     fake_timing,
     p1_progress_channel,
 )
@@ -133,6 +134,18 @@ def test_b9_b10_the_adjusted_views_are_read_whole_and_actions_cost_one_request_e
     assert 0 < daily.detail["dividend_adjusted_rows"] < daily.detail["rows"]
     assert b10.detail["requests_by_kind"]["actions"] == params.action_symbols
     assert b10.met
+def test_b12_the_lake_under_hourly_syncs_with_a_reader_and_maintenance() -> None:
+    results = b12_lake.run(b12_lake.SMOKE)
+    reader, files, size = (
+        only(results, "B12-reader"),
+        only(results, "B12-files"),
+        only(results, "B12-bytes"),
+    )
+    assert reader.value > 0 and reader.baseline and reader.ratio is not None
+    kept, bare = files.detail["maintained"], files.detail["unmaintained"]
+    assert kept["rows"] == bare["rows"] > 0  # maintenance never loses a row
+    assert kept["files"] < bare["files"] and size.value < (size.baseline or 0)
+    assert kept["snapshots"] < bare["snapshots"]
 
 
 def test_f2_the_fake_yahoo_answers_a_chart_request() -> None:

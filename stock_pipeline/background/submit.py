@@ -49,6 +49,7 @@ from stock_pipeline.services.sync import (
     resolve_symbols,
     run_config_with,
 )
+from stock_pipeline.warehouse.lake import Lake
 
 EAGER_ENV = "STOCK_PIPELINE_EAGER"
 ORIGIN = "background"
@@ -179,7 +180,7 @@ def submit_intraday_sync(
     interval = normalize_intraday_interval(interval)
     days = intraday_days(_date(start), _date(end), interval, settings.now())
     plan = plan_intraday(
-        instance, settings.duckdb_path(), _symbols(symbols), interval, days, force, batch_size
+        instance, Lake.from_settings(), _symbols(symbols), interval, days, force, batch_size
     )
     return submit_plan(plan, yahoo_config(delay), instance=instance, eager=eager)
 
@@ -232,7 +233,7 @@ def submit_historical_sync(
     )
     plan = plan_history(
         instance,
-        settings.duckdb_path(),
+        Lake.from_settings(),
         _symbols(symbols),
         interval,
         years,

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from stock_pipeline.cli import chart, demo, ops, quarantine, runs, sync
+from stock_pipeline.cli import chart, demo, ops, quarantine, runs, sync, warehouse
 from stock_pipeline.cli.common import GuardedGroup
 
 
@@ -21,6 +21,6 @@ def _line_buffered_stdout() -> None:
         sys.stdout.reconfigure(line_buffering=True)
 
 
-for module in (sync, demo, quarantine, ops, runs, chart):
+for module in (sync, demo, quarantine, ops, runs, chart, warehouse):
     for command in module.COMMANDS:
         main.add_command(command)

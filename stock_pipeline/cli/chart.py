@@ -45,10 +45,11 @@ def chart(symbol: str, interval: str, days: int | None, end: date | None, out_te
         fail("--out is empty: give the PNG file to write, e.g. --out AAPL.png")
     out = Path(out_text)
     from stock_pipeline.reporting.charts import candlestick_png, chart_title, local_times
+    from stock_pipeline.warehouse.lake import Lake
     from stock_pipeline.warehouse.stored_bars import load_stored_bars
 
     bars = load_stored_bars(
-        settings.duckdb_path(), normalize_symbol(symbol), interval, days, settings.now(), end
+        Lake.from_settings(), normalize_symbol(symbol), interval, days, settings.now(), end
     )
     title = chart_title(
         bars.symbol, bars.interval, list(local_times(bars.frame, bars.time_col)), len(bars.frame)

@@ -22,6 +22,7 @@ from stock_pipeline.services.sync import (
     plan_history,
     plan_intraday,
 )
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 
@@ -41,13 +42,13 @@ def run_demo(symbols: Sequence[str], days: int, echo: Callable[[str], None]) -> 
     from stock_pipeline.definitions import defs
 
     instance = get_instance()
-    database = settings.duckdb_path()
+    database = Lake.from_settings()
     now = settings.now()
     with FakeYahoo(FakeYahooConfig()) as fake:
         os.environ[YAHOO_URL_ENV] = fake.url
         echo(f"fake Yahoo serving on {fake.url} (no network used)")
         echo(f"Dagster instance: {os.environ['DAGSTER_HOME']}")
-        echo(f"DuckDB warehouse: {database}")
+        echo(f"warehouse: {database}")
         added = add_symbols(instance, symbols, YahooFinanceResource().client())
         echo(f"symbols: {', '.join(symbols)} ({len(added.added)} newly registered)")
 

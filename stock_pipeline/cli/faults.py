@@ -54,11 +54,11 @@ def _has(text: str, needles: tuple[str, ...]) -> bool:
 
 def _warehouse_path() -> str:
     try:
-        from stock_pipeline import settings
+        from stock_pipeline.warehouse.lake import Lake
 
-        return str(settings.duckdb_path())
+        return str(Lake.from_settings())
     except StockPipelineError:
-        return os.environ.get("STOCK_PIPELINE_DUCKDB", "the warehouse")
+        return os.environ.get("STOCK_PIPELINE_WAREHOUSE", "the warehouse")
 
 
 def _instance_home() -> str:

@@ -176,7 +176,8 @@ def apply_sync_settings(lock_timeout: float | None) -> None:
 
     from stock_pipeline import settings
     from stock_pipeline.defs.resources import YAHOO_URL_ENV
-    from stock_pipeline.warehouse.lock import WarehouseLockTimeout
+    from stock_pipeline.warehouse.commits import CommitConflictError
+    from stock_pipeline.warehouse.lake import Lake
     from stock_pipeline.warehouse.tables import connect, unreadable
     from stock_pipeline.yahoo.client import check_base_url
 
@@ -184,12 +185,12 @@ def apply_sync_settings(lock_timeout: float | None) -> None:
         os.environ["STOCK_PIPELINE_LOCK_TIMEOUT"] = repr(lock_timeout)
     settings.lock_timeout()
     check_base_url(os.environ.get(YAHOO_URL_ENV) or None)
-    database = settings.duckdb_path()
-    if database.is_file():  # a damaged or foreign file fails now, before any Yahoo request
+    database = Lake.from_settings()
+    if database.exists():  # a damaged or foreign catalog fails now, before any Yahoo request
         try:
             with connect(database, read_only=True, wait_seconds=0) as con:
                 con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()
-        except WarehouseLockTimeout:
-            pass  # held by a writer: the sync waits for it later, within --lock-timeout
+        except CommitConflictError:
+            pass  # busy with other commits: the sync retries its writes later
         except duckdb.Error as exc:
             raise unreadable(database, exc) from exc

@@ -38,9 +38,10 @@ def health(daemon_stale_after: int, sync_grace: int) -> None:
     from stock_pipeline.defs.schedules import intraday_hourly_schedule
     from stock_pipeline.reporting.health import health_report
     from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.warehouse.lake import Lake
 
     findings = health_report(
-        settings.duckdb_path(),
+        Lake.from_settings(),
         get_instance,
         job_name=intraday_prices_job.name,
         schedule=intraday_hourly_schedule.name,
@@ -73,9 +74,10 @@ def status(interval: str | None, as_json: bool) -> None:
     from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, intraday_spec
     from stock_pipeline.reporting.status import collect_status
     from stock_pipeline.services.instance import get_instance
+    from stock_pipeline.warehouse.lake import Lake
 
     chosen = intraday_spec(interval or DEFAULT_INTRADAY_INTERVAL).interval
-    report = collect_status(get_instance(), settings.duckdb_path(), settings.now(), chosen)
+    report = collect_status(get_instance(), Lake.from_settings(), settings.now(), chosen)
     if as_json:
         click.echo(json.dumps(asdict(report), default=str, indent=2))
         return

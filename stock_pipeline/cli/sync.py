@@ -15,6 +15,8 @@ import click
 if TYPE_CHECKING:  # the command line imports Dagster only where a command needs it
     import dagster as dg
 
+    from stock_pipeline.warehouse.lake import Lake
+
 from stock_pipeline import settings
 from stock_pipeline.cli.common import EXIT_PARTIAL, fail, guarded, parse_date
 from stock_pipeline.cli.interrupts import (
@@ -112,27 +114,35 @@ def symbols_list() -> None:
 MIN_FREE_BYTES = 16 * 2**20
 
 
-def check_writable(database: Path) -> None:
+def check_writable(lake: Lake) -> None:
     """Refuse a sync this user or this disk cannot store, before any run: the write would
-    fail only at the end of each run, after Yahoo was asked, and be retried as an outage."""
-    folder = database.parent if database.exists() else _existing_parent(database)
-    blocked = [
-        str(p)
-        for p in (database, folder)
-        if p.exists() and not os.access(p, os.W_OK | os.X_OK if p.is_dir() else os.W_OK)
-    ]
+    fail only at the end of each run, after Yahoo was asked, and be retried as an outage.
+    Local parts only: the embedded catalog file and a data directory (not a bucket)."""
+    local = [p for p in (lake.sqlite_file, lake.local_data_dir) if p is not None]
+    if not local:
+        return
+    blocked = []
+    for path in local:
+        folder = path.parent if path.exists() else _existing_parent(path)
+        blocked += [
+            str(p)
+            for p in (path, folder)
+            if p.exists() and not os.access(p, os.W_OK | os.X_OK if p.is_dir() else os.W_OK)
+        ]
     if blocked:
         fail(
             f"cannot write the warehouse: not writable by this user (uid {os.getuid()}): "
-            f"{', '.join(blocked)}; run the sync as the user who owns it, or give this one "
-            f"write access. Reading (status, chart) works as is; nothing was changed"
+            f"{', '.join(dict.fromkeys(blocked))}; run the sync as the user who owns it, or "
+            f"give this one write access. Reading (status, chart) works as is; nothing was "
+            f"changed"
         )
+    folder = local[-1] if local[-1].exists() else _existing_parent(local[-1])
     disk = os.statvfs(folder)
     free = disk.f_bavail * disk.f_frsize
     if free < MIN_FREE_BYTES:
         fail(
-            f"the disk holding the warehouse {database} is full ({free // 1024} KiB free; a "
-            f"sync needs at least {MIN_FREE_BYTES // 2**20} MiB for DuckDB's log and blocks); "
+            f"the disk holding the warehouse {lake} is full ({free // 1024} KiB free; a "
+            f"sync needs at least {MIN_FREE_BYTES // 2**20} MiB for its Parquet files); "
             f"free space and run again; nothing was changed"
         )
 
@@ -216,7 +226,9 @@ def _run_plan(
     if not plan.runs:
         click.echo("nothing to do: every partition is complete (use --force to fetch again)")
         return
-    check_writable(settings.duckdb_path())
+    from stock_pipeline.warehouse.lake import Lake
+
+    check_writable(Lake.from_settings())
     if background:
         from stock_pipeline.cli.runs import submit_in_background
 
@@ -305,6 +317,7 @@ def sync_intraday(
     """Fetch intraday bars for (symbol, trading day) partitions (seed: sync_daily_intraday)."""
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.sync import intraday_days, plan_intraday
+    from stock_pipeline.warehouse.lake import Lake
 
     apply_sync_settings(lock_timeout)
     reconcile_orphan_runs(get_instance())
@@ -316,7 +329,7 @@ def sync_intraday(
     plan = _plan(
         lambda: plan_intraday(
             get_instance(),
-            settings.duckdb_path(),
+            Lake.from_settings(),
             _symbols(symbols_),
             interval,
             days,
@@ -353,6 +366,7 @@ def sync_historical(
     """Fetch daily or weekly bars, one partition per (symbol, year) (seed: sync_historical_data)."""
     from stock_pipeline.services.instance import get_instance
     from stock_pipeline.services.sync import history_years, plan_history
+    from stock_pipeline.warehouse.lake import Lake
 
     apply_sync_settings(lock_timeout)
     reconcile_orphan_runs(get_instance())
@@ -367,7 +381,7 @@ def sync_historical(
     plan = _plan(
         lambda: plan_history(
             get_instance(),
-            settings.duckdb_path(),
+            Lake.from_settings(),
             _symbols(symbols_),
             interval,
             years,

@@ -13,9 +13,9 @@
   (``retry_on_asset_or_op_failure: false``), so a step failure is never retried twice.
 - ``YAHOO_POOL`` bounds how many fetching steps run at once across all runs (the seed's
   ``stock_data`` queue); its limit is ``concurrency.pools.default_limit`` in
-  ``dagster.yaml`` or ``dagster instance concurrency set yahoo N``. DuckDB writes are
-  serialised by the warehouse lock (``stock_pipeline.warehouse.lock``), which also covers
-  sensors and the command line, not by a pool.
+  ``dagster.yaml`` or ``dagster instance concurrency set yahoo N``. Warehouse writes need
+  no pool: the DuckLake commits concurrent writers side by side and a conflicting commit
+  is redone (``stock_pipeline.warehouse.commits``).
 """
 
 from __future__ import annotations

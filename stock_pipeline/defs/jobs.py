@@ -8,6 +8,7 @@ from stock_pipeline.defs.assets.actions import corporate_actions
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.freshness import intraday_freshness_job
+from stock_pipeline.defs.maintenance import warehouse_maintenance_job
 from stock_pipeline.defs.retention import intraday_retention_job
 from stock_pipeline.defs.reverification import daily_prices_reverification
 
@@ -65,4 +66,4 @@ reverify_job = dg.define_asset_job(
 JOBS.append(reverify_job)
 
 # Housekeeping, defined beside their schedules: delete old bars; judge freshness.
-JOBS.extend([intraday_retention_job, intraday_freshness_job])
+JOBS.extend([intraday_retention_job, intraday_freshness_job, warehouse_maintenance_job])

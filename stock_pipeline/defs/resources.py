@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -15,6 +14,7 @@ from pydantic import Field
 from stock_pipeline import settings
 from stock_pipeline.settings import automation as knobs
 from stock_pipeline.warehouse.short_sessions import store_intraday
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, Table, connect, replace_slices
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 
@@ -53,16 +53,26 @@ class YahooFinanceResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file the assets are stored in."""
+    """The warehouse (a DuckLake) the assets are stored in."""
 
     path: str | None = Field(
         default=None,
-        description="DuckDB file. Unset: $STOCK_PIPELINE_DUCKDB, else data/warehouse.duckdb.",
+        description="The warehouse: an embedded lake's directory or postgres:<conninfo> "
+        "(its files then go to $STOCK_PIPELINE_WAREHOUSE_DATA). Unset: "
+        "$STOCK_PIPELINE_WAREHOUSE, else data/warehouse.",
+    )
+
+    data_path: str | None = Field(
+        default=None,
+        description="Where the lake's Parquet files go (a directory or s3://bucket/prefix/). "
+        "Unset: $STOCK_PIPELINE_WAREHOUSE_DATA, else the lake directory's files/.",
     )
 
     @property
-    def database(self) -> Path:
-        return Path(self.path) if self.path else settings.duckdb_path()
+    def database(self) -> Lake:
+        if not self.path:
+            return Lake.from_settings()
+        return Lake.at(self.path, self.data_path or settings.warehouse_data_path())
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -28,6 +28,8 @@ from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.retention import DEFAULT_KEEP_DAYS, first_kept_day
 from stock_pipeline.domain.run_keys import ORIGIN_TAG, RETENTION_TAG, as_of_run_config
 from stock_pipeline.settings.automation import KEEP_DAYS_ENV, keep_days
+from stock_pipeline.warehouse.commits import write_transaction
+from stock_pipeline.warehouse.tables import INTRADAY_PRICES, SHORT_SESSIONS
 
 
 def delete_intraday_before(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.DataFrame:
@@ -35,8 +37,8 @@ def delete_intraday_before(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.D
 
     Returns what was deleted: rows per (symbol, session_date), every interval together.
     """
-    con.execute("BEGIN TRANSACTION")
-    try:
+
+    def delete() -> pd.DataFrame:
         deleted = con.execute(
             """SELECT symbol, session_date, count(*) AS rows FROM intraday_prices
                WHERE session_date < ? GROUP BY symbol, session_date
@@ -45,11 +47,13 @@ def delete_intraday_before(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.D
         ).df()
         con.execute("DELETE FROM intraday_prices WHERE session_date < ?", [cutoff])
         con.execute("DELETE FROM short_sessions WHERE session_date < ?", [cutoff])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return deleted
+        return deleted
+
+    # A DuckLake DELETE: the rows leave the current snapshot now, their files once the
+    # snapshots that still show them expire (defs/maintenance.py).
+    return write_transaction(
+        con, [INTRADAY_PRICES.name, SHORT_SESSIONS.name], delete, "retention delete"
+    )
 
 
 class RetentionConfig(dg.Config):

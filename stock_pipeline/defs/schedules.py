@@ -43,7 +43,9 @@ from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.sync import slice_runs, stored_years
 from stock_pipeline.settings import automation as knobs
-from stock_pipeline.warehouse.tables import WarehouseLockedError, connect
+from stock_pipeline.warehouse.commits import CommitConflictError
+from stock_pipeline.warehouse.lake import Lake
+from stock_pipeline.warehouse.tables import connect
 
 INTRADAY_INTERVAL = DEFAULT_INTRADAY_INTERVAL
 HISTORY_INTERVAL = "1d"
@@ -162,13 +164,13 @@ def unfinished_last_year(
     """Active symbols whose ``year`` of daily bars is stored but not final: fetched before
     that year's last close plus the grace period (its 16:00 Dec-31 close). The next close
     refreshes it once; then it is final. A busy warehouse leaves it to the next close."""
-    database = settings.duckdb_path()
+    database = Lake.from_settings()
     if not database.exists():
         return []
     try:
         with connect(database, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
             stored = stored_years(con, active, HISTORY_INTERVAL, [year], knobs.final_grace())
-    except WarehouseLockedError as exc:
+    except CommitConflictError as exc:
         context.log.warning(f"{year}'s daily bars not checked for finality: {exc}")
         return []
     return [symbol for symbol in active if stored.get((symbol, year)) is False]

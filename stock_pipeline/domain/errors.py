@@ -15,15 +15,15 @@ class StockPipelineError(Exception):
 
 
 def damaged_warehouse(path: object, detail: str) -> str:
-    """The one message for a warehouse file DuckDB cannot open or read, and what to do.
+    """The one message for a warehouse DuckDB cannot attach or read, and what to do.
 
     Said the same way whether the sync's up-front check, a connection or a later query
     meets it (``WarehouseUnreadableError`` and the CLI's fault explainer both use it).
     """
     return (
-        f"the warehouse {path} is damaged or not a DuckDB file ({detail.rstrip('!. ')}); "
-        f"point STOCK_PIPELINE_DUCKDB at the warehouse (a new path starts an empty one), or "
-        f"move this file aside and restore a backup or re-sync into a new file "
+        f"the warehouse {path} is damaged or not a DuckLake ({detail.rstrip('!. ')}); "
+        f"point STOCK_PIPELINE_WAREHOUSE at the warehouse (a new directory starts an empty "
+        f"one), or move it aside and restore a backup or re-sync into a new one "
         f"(`stock-pipeline health` checks a warehouse); nothing was changed"
     )
 

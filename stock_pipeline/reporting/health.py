@@ -29,6 +29,7 @@ from stock_pipeline.domain.trading_calendar import (
     session_close,
 )
 from stock_pipeline.warehouse.integrity import WarehouseDamagedError, verify
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 # Daemons heartbeat every 30 s; four missed beats mean the daemon is gone or wedged.
@@ -46,17 +47,18 @@ class Finding:
     detail: str
 
 
-def check_warehouse(database: Path) -> Finding:
-    """The DuckDB file exists, is as long as its header says, and every table reads whole.
+def check_warehouse(database: Lake) -> Finding:
+    """The lake's catalog answers and every data file of its current snapshot reads whole.
 
-    ``count(*)`` alone reads only metadata and passes a file cut in half; ``verify`` reads
-    every column's pages, so damage shows here rather than in the next sync or ``status``.
+    ``count(*)`` alone is answered from catalog statistics and passes a deleted or cut
+    Parquet file; ``verify`` reads every column, so damage shows here rather than in the
+    next sync or ``status``.
     """
     if not database.exists():
         return Finding("warehouse", False, f"{database} does not exist (no sync has stored data)")
     try:
         with connect(database, read_only=True, wait_seconds=10) as con:
-            report = verify(con, database)
+            report = verify(con)
     except WarehouseDamagedError as exc:
         return Finding(
             "warehouse",
@@ -223,7 +225,7 @@ def check_run_creation(
 
 
 def health_report(
-    database: Path,
+    database: Lake | Path,
     instance_factory: Callable[[], dg.DagsterInstance],
     job_name: str,
     schedule: str,

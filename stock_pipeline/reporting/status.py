@@ -29,6 +29,7 @@ from stock_pipeline.services.quarantine import SymbolHealth, quarantined_symbols
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.settings.automation import final_grace, retained_since
 from stock_pipeline.warehouse.completeness import slice_states
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 
@@ -94,7 +95,7 @@ def classify(state: SliceState) -> str | None:
 
 def collect_status(
     instance: dg.DagsterInstance,
-    database: Path,
+    database: Lake | Path,
     now: datetime,
     interval: str = DEFAULT_INTRADAY_INTERVAL,
 ) -> StatusReport:

@@ -55,6 +55,7 @@ from stock_pipeline.services.run_owner import owner_tags
 from stock_pipeline.services.run_report import RunReport, read_run_report
 from stock_pipeline.settings import automation as knobs
 from stock_pipeline.warehouse.completeness import slice_states
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 ONE_OFF_REQUESTS = 2  # cookie and crumb, once per run process
@@ -186,7 +187,7 @@ def intraday_days(start: date | None, end: date | None, interval: str, now: date
 
 def plan_intraday(
     instance: dg.DagsterInstance,
-    database: Path,
+    database: Lake | Path,
     symbols: Sequence[str] | None,
     interval: str,
     days: Sequence[date],
@@ -293,7 +294,7 @@ def final_years(
 
 def plan_history(
     instance: dg.DagsterInstance,
-    database: Path,
+    database: Lake | Path,
     symbols: Sequence[str] | None,
     interval: str,
     years: Sequence[int],

@@ -1,7 +1,8 @@
 """Where things live when nothing is configured: the embedded, offline-friendly defaults.
 
 Read at run time (never at import), so a resource or command picks up the environment it
-runs in: STOCK_PIPELINE_DATA_DIR, STOCK_PIPELINE_DUCKDB, DAGSTER_HOME, STOCK_PIPELINE_NOW.
+runs in: STOCK_PIPELINE_DATA_DIR, STOCK_PIPELINE_WAREHOUSE, STOCK_PIPELINE_WAREHOUSE_DATA,
+STOCK_PIPELINE_DUCKDB, DAGSTER_HOME, STOCK_PIPELINE_NOW.
 """
 
 from __future__ import annotations
@@ -23,16 +24,23 @@ def data_dir() -> Path:
     return Path(os.environ.get("STOCK_PIPELINE_DATA_DIR") or PROJECT_DIR / "data")
 
 
+WAREHOUSE_ENV = "STOCK_PIPELINE_WAREHOUSE"
+WAREHOUSE_DATA_ENV = "STOCK_PIPELINE_WAREHOUSE_DATA"
+
+
+def warehouse_location() -> str:
+    """The warehouse (a DuckLake): an embedded lake's directory or ``postgres:<conninfo>``."""
+    return os.environ.get(WAREHOUSE_ENV) or str(data_dir() / "warehouse")
+
+
+def warehouse_data_path() -> str | None:
+    """Where the lake's Parquet files go, if not its directory: a path or s3://bucket/prefix/."""
+    return os.environ.get(WAREHOUSE_DATA_ENV) or None
+
+
 def duckdb_path() -> Path:
-    """The warehouse file; a directory there is refused at once (DuckDB's error is cryptic)."""
-    path = Path(os.environ.get("STOCK_PIPELINE_DUCKDB") or data_dir() / "warehouse.duckdb")
-    if path.is_dir():
-        raise InvalidSettingError(
-            f"the warehouse path {path} is a directory (STOCK_PIPELINE_DUCKDB, or "
-            f"STOCK_PIPELINE_DATA_DIR/warehouse.duckdb); set STOCK_PIPELINE_DUCKDB to a file "
-            f"such as {path / 'warehouse.duckdb'}"
-        )
-    return path
+    """The single-file DuckDB warehouse of earlier versions (what ``warehouse migrate`` reads)."""
+    return Path(os.environ.get("STOCK_PIPELINE_DUCKDB") or data_dir() / "warehouse.duckdb")
 
 
 def dagster_home() -> Path:

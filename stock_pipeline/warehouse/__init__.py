@@ -1,4 +1,6 @@
-"""The warehouse: DuckDB tables, transactional slice writes, the writer lock, completeness.
+"""The warehouse, a DuckLake: attaching it (``lake``), its tables and slice writes
+(``tables``), concurrent commits (``commits``), upkeep (``maintenance``), importing an old
+DuckDB file (``migrate``), the read-only connection for people (``reader``), completeness.
 
 Storage only: SQL and files. Imports ``domain`` and ``settings``; never Dagster, never Yahoo.
 """

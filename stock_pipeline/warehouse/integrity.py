@@ -1,23 +1,20 @@
-"""Is the warehouse file whole? Read its data pages, not only its catalogue.
+"""Is the warehouse whole? Read every data file, not only the catalog.
 
-``SELECT count(*)`` is answered from DuckDB's metadata, so a file cut in half still
-"counts" its rows. Two checks read further: the blocks DuckDB's header says are in use must
-fit in the file (a truncation shows at once, whatever it cut), and one scan per table
-folds every column into an aggregate, so each data block is read and its checksum
-verified. The scan is one pass over the warehouse (a few hundred ms per million rows).
+``SELECT count(*)`` is answered from the lake's catalog statistics, so a Parquet file cut in
+half or deleted still "counts" its rows. One scan per table folds every column into an
+aggregate, so each data file the current snapshot references is opened and read (Parquet
+checks its own footer and page headers): a missing, truncated or foreign file fails here,
+in ``health``, rather than in the next sync or ``status``. The scan is one pass over the
+warehouse (a few hundred ms per million rows).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
 from stock_pipeline.warehouse.tables import TABLES, Table
-
-# DuckDB's file starts with one main header and two database headers of 4 KiB each.
-FILE_HEADER_BYTES = 3 * 4096
 
 
 @dataclass(frozen=True)
@@ -26,7 +23,7 @@ class IntegrityReport:
 
 
 class WarehouseDamagedError(RuntimeError):
-    """The file is shorter than its own header says, or a data page cannot be read."""
+    """A data file the catalog lists is missing or cannot be read."""
 
 
 def _scan_sql(table: Table) -> str:
@@ -35,29 +32,15 @@ def _scan_sql(table: Table) -> str:
     return f'SELECT count(*), {folded} FROM "{table.name}"'
 
 
-def check_size(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Refuse a file too short to hold the blocks the database says are in use."""
-    row = con.execute(
-        "SELECT block_size, used_blocks FROM pragma_database_size() "
-        "WHERE database_name = current_database()"
-    ).fetchone()
-    if row is None:
-        return
-    block_size, used = int(row[0]), int(row[1])
-    needed = FILE_HEADER_BYTES + used * block_size
-    size = path.stat().st_size
-    if size < needed:
-        raise WarehouseDamagedError(
-            f"truncated: {used} blocks of {block_size} bytes are in use, which needs at least "
-            f"{needed} bytes, but the file holds {size}"
-        )
-
-
-def verify(con: duckdb.DuckDBPyConnection, path: Path) -> IntegrityReport:
-    """Check the file's size against its header, then read every column of every table."""
-    check_size(con, path)
+def verify(con: duckdb.DuckDBPyConnection) -> IntegrityReport:
+    """Read every column of every table of the attached lake's current snapshot."""
     rows: dict[str, int] = {}
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    }
     for table in TABLES.values():
         if table.name not in present:
             continue

@@ -1,8 +1,8 @@
 """Files written before raw storage: their price rows are put back to as traded.
 
 Before ``corporate_actions`` existed, price rows were stored as Yahoo sent them: divided by
-every split known when they were written. Opening such a file (read-write) lists, per
-price table and symbol, the rows written then (``fetched_at`` up to ``legacy_until``); once
+every split known when they were written. Migrating such a file into the lake
+(``warehouse.migrate``) lists, per price table and symbol, the rows written then (``fetched_at`` up to ``legacy_until``); once
 the symbol's splits are stored (its first corporate-actions refresh), ``rebase_legacy``
 multiplies those rows by the splits between their day and their fetch, in one transaction,
 and the symbol leaves the list. No row is deleted.
@@ -10,8 +10,11 @@ and the symbol leaves the list. No row is deleted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 
+from stock_pipeline.warehouse.commits import write_transaction
 from stock_pipeline.warehouse.tables import Table, table_exists
 
 PENDING = Table(
@@ -34,18 +37,23 @@ BASIS_DAYS = {
 }
 
 
-def note_legacy_rows(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
-    """Called on open before the new tables exist: a file with price tables but no
-    ``corporate_actions`` was written by the old layout; list its symbols."""
-    if "corporate_actions" in existing or not existing & set(PRICE_TABLES):
+def note_legacy_rows(con: duckdb.DuckDBPyConnection, relations: Mapping[str, str]) -> None:
+    """Called by the migration with the old warehouse's tables (name -> relation): one
+    with price tables but no ``corporate_actions`` was written by the old layout; list
+    its symbols, in one commit."""
+    if "corporate_actions" in relations or not relations.keys() & set(PRICE_TABLES):
         return
-    con.execute(PENDING.ddl())
-    for table in sorted(existing & set(PRICE_TABLES)):
-        con.execute(
-            f"""INSERT INTO legacy_price_rows
-                SELECT ?, symbol, max(fetched_at) FROM "{table}" GROUP BY symbol""",
-            [table],
-        )
+
+    def note() -> None:
+        con.execute(PENDING.ddl())
+        for table in sorted(relations.keys() & set(PRICE_TABLES)):
+            con.execute(
+                f"""INSERT INTO legacy_price_rows
+                    SELECT ?, symbol, max(fetched_at) FROM {relations[table]} GROUP BY symbol""",
+                [table],
+            )
+
+    write_transaction(con, sorted(relations.keys() & set(PRICE_TABLES)), note, "note legacy rows")
 
 
 def rebase_legacy(con: duckdb.DuckDBPyConnection, symbol: str) -> int:
@@ -55,9 +63,9 @@ def rebase_legacy(con: duckdb.DuckDBPyConnection, symbol: str) -> int:
     pending = con.execute(
         "SELECT table_name, legacy_until FROM legacy_price_rows WHERE symbol = ?", [symbol]
     ).fetchall()
-    changed = 0
-    con.execute("BEGIN TRANSACTION")
-    try:
+
+    def rebase() -> int:
+        changed = 0
         for table, until in pending:
             day = BASIS_DAYS[table]
             key = "date" if table == "daily_prices" else "ts"
@@ -82,8 +90,7 @@ def rebase_legacy(con: duckdb.DuckDBPyConnection, symbol: str) -> int:
             ).fetchall()
             changed += int(result[0][0]) if result else 0
         con.execute("DELETE FROM legacy_price_rows WHERE symbol = ?", [symbol])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return changed
+        return changed
+
+    tables = sorted({table for table, _ in pending})
+    return write_transaction(con, tables, rebase, f"rebase {symbol}'s legacy rows")

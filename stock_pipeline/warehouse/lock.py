@@ -1,11 +1,10 @@
-"""One DuckDB writer at a time across this machine's processes: an advisory file lock.
+"""One holder at a time across this machine's processes: an advisory file lock.
 
-DuckDB lets one process hold a database file read-write and then refuses every other
-process, readers included, at connect time (it does not wait). Runs, sensors and the
-command line all open short-lived connections, so without coordination two of them that
-overlap make one fail or poll. This lock queues them instead: a read-write connection
-holds ``<database>.lock`` exclusively, read-only ones share it (DuckDB allows many
-read-only processes at once). The kernel drops the lock if a process dies.
+The warehouse no longer needs it (a DuckLake lets readers and writers of many processes
+work at once; see ``stock_pipeline.warehouse.lake``). What still does: the runs of one
+backfill take turns on its shared fetch manifest (``defs/assets/backfill_windows.py``).
+``<path>.lock`` is held exclusively, or shared by readers. The kernel drops the lock if a
+process dies.
 
 Within one thread the lock is re-entrant for the same or a weaker mode, so a read inside
 a write does not deadlock; upgrading a shared lock to an exclusive one is refused.

@@ -67,7 +67,9 @@ def store_intraday(
     def record(inner: duckdb.DuckDBPyConnection) -> None:
         record_final_slices(inner, stamp, grace, refetches)
 
-    return replace_slices(con, INTRADAY_PRICES, frame, constants, within=record)
+    return replace_slices(
+        con, INTRADAY_PRICES, frame, constants, within=record, within_tables=[SHORT_SESSIONS.name]
+    )
 
 
 def _as_utc(value: object) -> datetime | None:

@@ -30,6 +30,7 @@ from stock_pipeline.domain.trading_calendar import (
     previous_session,
     sessions_back,
 )
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
 BAR_COLUMNS = "open, high, low, close, volume"
@@ -57,7 +58,7 @@ def normalize_chart_interval(value: str) -> str:
 
 
 def load_stored_bars(
-    database: Path,
+    database: Lake | Path,
     symbol: str,
     interval: str,
     days: int | None,

@@ -1,4 +1,4 @@
-"""The DuckDB warehouse: table layouts and transactional partition writes. No Dagster here.
+"""The warehouse's tables (in a DuckLake) and transactional partition writes. No Dagster here.
 
 One table per asset, named as the asset. A write replaces whole slices (for prices: one
 symbol, interval and day or year) inside one transaction, so a failed write leaves the old
@@ -17,19 +17,21 @@ import pandas as pd
 
 from stock_pipeline import settings
 from stock_pipeline.domain.errors import StockPipelineError, damaged_warehouse
-from stock_pipeline.warehouse.lock import (
-    LockWait,
-    WarehouseLockTimeout,
-    duckdb_holder,
-    warehouse_lock,
+from stock_pipeline.warehouse.commits import (
+    WRITES_DDL,
+    WRITES_TABLE,
+    retry_conflicts,
+    rollback,
+    write_transaction,
 )
+from stock_pipeline.warehouse.lake import Lake, shared_connection
 
 
 @dataclass(frozen=True)
 class Table:
     name: str
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type)
-    key: tuple[str, ...]  # one row per key
+    key: tuple[str, ...]  # one row per key (kept by replace_slices: DuckLake has no keys)
     slice_by: tuple[str, ...]  # a write replaces every row matching these columns
 
     @property
@@ -42,8 +44,7 @@ class Table:
 
     def ddl(self) -> str:
         cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
-        key = ", ".join(f'"{c}"' for c in self.key)
-        return f'CREATE TABLE IF NOT EXISTS "{self.name}" ({cols}, PRIMARY KEY ({key}))'
+        return f'CREATE TABLE IF NOT EXISTS "{self.name}" ({cols})'
 
 
 INTRADAY_PRICES = Table(
@@ -280,112 +281,143 @@ VIEWS: tuple[View, ...] = (DAILY_PRICES_ADJUSTED, INTRADAY_PRICES_ADJUSTED)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether ``name`` is a table of the warehouse: a file written before it existed and
-    opened read-only does not have it."""
+    """Whether ``name`` is a table of the warehouse (one written before it existed and
+    attached read-only does not have it)."""
     # fetchall, not fetchone: an unfinished result would block the next transaction.
     found = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = current_schema() AND table_name = ?",
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND table_name = ?",
         [name],
     ).fetchall()
     return bool(found[0][0])
 
 
 class WarehouseUnreadableError(StockPipelineError):
-    """The warehouse file is not a DuckDB database (or is damaged): retrying cannot help."""
+    """The warehouse cannot be attached or read (a damaged catalog): retrying cannot help."""
 
 
-def unreadable(path: Path, exc: Exception) -> WarehouseUnreadableError:
-    """The error for a warehouse file DuckDB cannot open or read, and what to do."""
+def unreadable(where: object, exc: Exception) -> WarehouseUnreadableError:
+    """The error for a warehouse DuckDB cannot attach or read, and what to do."""
     lines = str(exc).strip().splitlines()
-    return WarehouseUnreadableError(damaged_warehouse(path, lines[0] if lines else repr(exc)))
+    return WarehouseUnreadableError(damaged_warehouse(where, lines[0] if lines else repr(exc)))
 
 
-class WarehouseLockedError(WarehouseLockTimeout):
-    """Another program holds the DuckDB file for longer than we are willing to wait."""
+WAIT_SECONDS = 120.0
 
 
 @contextmanager
 def connect(
-    path: str | Path, read_only: bool = False, wait_seconds: float | None = None
+    where: Lake | str | Path,
+    read_only: bool = False,
+    wait_seconds: float = WAIT_SECONDS,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection in UTC with every table created; waits (with jitter) on a file lock.
+    """A connection in UTC to the warehouse lake with every table and view created.
 
-    DuckDB lets one process hold a file read-write and then refuses every other process,
-    readers included, so connections are short-lived and queue on the warehouse lock
-    (``warehouse_lock``: one writer or many readers among this machine's processes); a
-    conflict with any other program holding the file is waited out here. Both waits share
-    one bound, ``wait_seconds`` (default: ``STOCK_PIPELINE_LOCK_TIMEOUT``, 120 s).
+    ``where`` is a ``Lake`` or a setting (an embedded lake's directory, ``postgres:...``).
+    Nothing queues: a reader sees the last committed snapshot and never blocks a writer;
+    concurrent writers are reconciled at commit (``replace_slices``). ``read_only``
+    attaches the lake read-only once its layout is current; ``wait_seconds`` bounds the
+    retries of a catalog busy with other commits. Connections share one attached instance
+    per process (``shared_connection``), so opening one is cheap.
     """
-    path = Path(path)
-    settings.make_private_dir(path.parent)
-    opens_read_only = read_only and path.exists()
-    waiter = LockWait(path, settings.lock_timeout() if wait_seconds is None else wait_seconds)
-    with (
-        warehouse_lock(path, not opens_read_only, waiter.wait_seconds, waiter),
-        _open(path, opens_read_only, waiter) as con,
-    ):
-        yield con
-
-
-@contextmanager
-def _open(path: Path, read_only: bool, waiter: LockWait) -> Iterator[duckdb.DuckDBPyConnection]:
-    while True:
+    lake = Lake.at(where, settings.warehouse_data_path())
+    con: duckdb.DuckDBPyConnection | None = None
+    if read_only and lake.exists():
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.Error as exc:
-            if "lock" not in str(exc).lower():
-                raise unreadable(path, exc) from exc
-            waiter.pause(
-                f"another program holds the DuckDB file ({duckdb_holder(str(exc))})",
-                WarehouseLockedError,
+            con = shared_connection(
+                lake, read_only=True, prepare=_require_layout, wait_seconds=wait_seconds
             )
+        except _LayoutOutdated:
+            con = None
+    if con is None:
+        con = shared_connection(
+            lake, prepare=lambda c: create_tables(c, wait_seconds), wait_seconds=wait_seconds
+        )
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        mode = con.execute("SELECT current_setting('access_mode')").fetchall()
-        if mode != [("read_only",)]:
-            from stock_pipeline.warehouse.legacy import note_legacy_rows
-
-            existing = {
-                name
-                for (name,) in con.execute(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = current_schema()"
-                ).fetchall()
-            }
-            note_legacy_rows(con, existing)
-            for table in TABLES.values():
-                con.execute(table.ddl())
-            add_missing_columns(con, TABLES.values())
-            for view in VIEWS:
-                con.execute(view.ddl())
         yield con
     finally:
         con.close()
 
 
-def add_missing_columns(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> list[str]:
-    """Add the columns a table declares but an older file lacks (NULL in existing rows).
+class _LayoutOutdated(Exception):
+    """A read-only attach found tables, columns or views to create: attach read-write."""
 
-    The layouts above are the one source of truth: a file written before a column was
-    declared gains it on the next read-write open, rows kept. Returns what was added.
+
+def _require_layout(con: duckdb.DuckDBPyConnection) -> None:
+    if _layout_changes(con):
+        raise _LayoutOutdated
+
+
+def _expected_views() -> dict[str, str]:
+    """Each view's SQL as this DuckDB stores it (rendered in a scratch in-memory database,
+    so a changed view definition is told from an unchanged one exactly)."""
+    scratch = duckdb.connect()
+    try:
+        for table in TABLES.values():
+            scratch.execute(table.ddl())
+        for view in VIEWS:
+            scratch.execute(view.ddl())
+        return dict(
+            scratch.execute(
+                "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal"
+            ).fetchall()
+        )
+    finally:
+        scratch.close()
+
+
+def _layout_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """DDL statements that bring the attached lake to this version's layout (none: current).
+
+    The layouts above are the one source of truth: a table missing is created (with its
+    row in the writes table), a column declared since is added (NULL in existing rows), a
+    view missing or defined differently is replaced.
     """
-    existing: dict[str, set[str]] = {}
+    columns: dict[str, set[str]] = {}
     for name, column in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = current_schema()"
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database()"
     ).fetchall():
-        existing.setdefault(name, set()).add(column)
-    added = []
-    for table in tables:
+        columns.setdefault(name, set()).add(column)
+    changes: list[str] = []
+    if WRITES_TABLE not in columns:
+        changes.append(WRITES_DDL)
+    for table in TABLES.values():
+        if table.name not in columns:
+            changes.append(table.ddl())
+            changes.append(f"INSERT INTO \"{WRITES_TABLE}\" VALUES ('{table.name}', 0, NULL)")
+            continue
         for column, _ in table.columns:
-            if column not in existing.get(table.name, set()):
-                con.execute(
+            if column not in columns[table.name]:
+                changes.append(
                     f'ALTER TABLE "{table.name}" ADD COLUMN "{column}" {table.column_type(column)}'
                 )
-                added.append(f"{table.name}.{column}")
-    return added
+    stored = dict(
+        con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = current_database()"
+        ).fetchall()
+    )
+    expected = _expected_views()
+    for view in VIEWS:
+        if stored.get(view.name) != expected.get(view.name):
+            changes.append(view.ddl())
+    return changes
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, wait_seconds: float = WAIT_SECONDS) -> None:
+    """Bring the lake to this version's layout in one commit (nothing to do: no commit)."""
+
+    def attempt() -> None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in _layout_changes(con):
+                con.execute(statement)
+            con.execute("COMMIT")
+        except BaseException:
+            rollback(con)
+            raise
+
+    retry_conflicts(attempt, "bring the warehouse tables up to date", wait_seconds)
 
 
 def replace_slices(
@@ -394,14 +426,20 @@ def replace_slices(
     frame: pd.DataFrame,
     constants: Mapping[str, object] | None = None,
     within: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    within_tables: Sequence[str] = (),
+    wait_seconds: float = WAIT_SECONDS,
 ) -> int:
     """Replace every slice present in ``frame`` with the frame's rows, atomically.
+
+    The lake has no primary key: uniqueness comes from the DELETE and INSERT sharing one
+    transaction that claims the table (``write_transaction``), so a concurrent writer of
+    the same table conflicts at commit and redoes its replace on the newer snapshot.
 
     Only the slices the frame holds are touched; rows are matched to columns by name.
     ``constants`` gives columns the frame lacks one value for every row (``fetched_at``),
     so a caller need not copy a large frame to add them. ``within`` runs inside the same
     transaction after the insert, the frame registered as ``incoming_frame`` (bookkeeping
-    that must not be lost or doubled apart from the rows). Returns the rows written.
+    that must not be lost or doubled apart from the rows), writing ``within_tables``. Returns the rows written.
     """
     constants = {c: v for c, v in (constants or {}).items() if c not in frame.columns}
     missing = [c for c in table.column_names if c not in frame.columns and c not in constants]
@@ -419,26 +457,52 @@ def replace_slices(
     )
     params = [constants[c] for c in table.column_names if c in constants]
     slice_cols = ", ".join(f'"{c}"' for c in table.slice_by)
+
+    def replace() -> None:
+        con.execute(
+            f'DELETE FROM "{table.name}" WHERE ({slice_cols}) IN '
+            f"(SELECT DISTINCT {slice_cols} FROM incoming_frame)"
+        )
+        con.execute(
+            f'INSERT INTO "{table.name}" ({cols}) SELECT {values} FROM incoming_frame', params
+        )
+        if within is not None:
+            within(con)
+
     con.register("incoming_frame", frame)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                f'DELETE FROM "{table.name}" WHERE ({slice_cols}) IN '
-                f"(SELECT DISTINCT {slice_cols} FROM incoming_frame)"
-            )
-            con.execute(
-                f'INSERT INTO "{table.name}" ({cols}) SELECT {values} FROM incoming_frame', params
-            )
-            if within is not None:
-                within(con)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        _refuse_duplicate_keys(con, table, frame)
+        write_transaction(
+            con,
+            [table.name, *within_tables],
+            replace,
+            f"replace {table.name} slices",
+            wait_seconds,
+        )
     finally:
         con.unregister("incoming_frame")
     return len(frame)
+
+
+class DuplicateKeyError(ValueError):
+    """A frame holds two rows for one key: storing it would break the one-row-per-key rule."""
+
+
+def _refuse_duplicate_keys(
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame
+) -> None:
+    """The primary key's job, done before writing (the lake enforces no keys)."""
+    key = [c for c in table.key if c in frame.columns]
+    cols = ", ".join(f'"{c}"' for c in key)
+    dup = con.execute(
+        f"SELECT {cols}, count(*) FROM incoming_frame GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+    ).fetchone()
+    if dup is not None:
+        shown = ", ".join(f"{c}={v}" for c, v in zip(key, dup[:-1], strict=True))
+        raise DuplicateKeyError(
+            f"{table.name}: the frame holds {dup[-1]} rows for one key ({shown}); one row per "
+            f"{', '.join(table.key)} is allowed. Nothing was written; drop the duplicates first."
+        )
 
 
 def read_slices(

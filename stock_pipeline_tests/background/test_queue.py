@@ -114,7 +114,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
             **os.environ,
             "DAGSTER_HOME": str(home),
             "STOCK_PIPELINE_DATA_DIR": str(data),
-            "STOCK_PIPELINE_DUCKDB": str(database),
+            "STOCK_PIPELINE_WAREHOUSE": str(database),
             "STOCK_PIPELINE_YAHOO_URL": fake.url,
             "STOCK_PIPELINE_NOW": os.environ["STOCK_PIPELINE_NOW"],  # set by conftest
         }
@@ -147,7 +147,7 @@ def daemon_environment(
     """This process plans against the daemon's instance and DuckDB file."""
     monkeypatch.setenv("DAGSTER_HOME", str(daemon.home))
     monkeypatch.setenv("STOCK_PIPELINE_DATA_DIR", str(daemon.data))
-    monkeypatch.setenv("STOCK_PIPELINE_DUCKDB", str(daemon.database))
+    monkeypatch.setenv("STOCK_PIPELINE_WAREHOUSE", str(daemon.database))
     monkeypatch.setenv("STOCK_PIPELINE_YAHOO_URL", daemon.fake.url)
     monkeypatch.delenv("STOCK_PIPELINE_EAGER", raising=False)
 

@@ -71,7 +71,7 @@ def test_two_runs_started_at_once_on_one_duckdb_file_both_succeed(
     env = {
         "DAGSTER_HOME": str(home),
         "STOCK_PIPELINE_YAHOO_URL": fake_yahoo.url,
-        "STOCK_PIPELINE_DUCKDB": str(duckdb_file),
+        "STOCK_PIPELINE_WAREHOUSE": str(duckdb_file),
         "STOCK_PIPELINE_DATA_DIR": str(duckdb_file.parent),
     }
     spawn = multiprocessing.get_context("spawn")

@@ -7,6 +7,7 @@ import pytest
 
 from stock_pipeline.defs.resources import YAHOO_URL_ENV, WarehouseResource, YahooFinanceResource
 from stock_pipeline.fake_yahoo import FakeYahoo
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES
 from stock_pipeline_tests.support.frames import bars
 
@@ -29,11 +30,11 @@ def test_a_configured_base_url_wins_over_the_environment(
     assert list(resource.client().current_prices(["KO"])["symbol"]) == ["KO"]
 
 
-def test_the_warehouse_defaults_to_the_configured_file_and_reads_what_it_wrote(
+def test_the_warehouse_defaults_to_the_configured_lake_and_reads_what_it_wrote(
     duckdb_file: Path,
 ) -> None:
     warehouse = WarehouseResource()
-    assert warehouse.database == duckdb_file  # $STOCK_PIPELINE_DUCKDB
+    assert warehouse.database == Lake.at(duckdb_file)  # $STOCK_PIPELINE_WAREHOUSE
     day = date(2026, 11, 25)
     fetched = {"fetched_at": datetime(2026, 11, 25, 21, 30, tzinfo=UTC)}
     assert warehouse.write(INTRADAY_PRICES, bars("AAPL", day), fetched) == 78
@@ -45,5 +46,8 @@ def test_the_warehouse_defaults_to_the_configured_file_and_reads_what_it_wrote(
 
 
 def test_an_explicit_warehouse_path(tmp_path: Path) -> None:
-    warehouse = WarehouseResource(path=str(tmp_path / "other.duckdb"))
-    assert warehouse.database == tmp_path / "other.duckdb"
+    warehouse = WarehouseResource(path=str(tmp_path / "other"))
+    assert warehouse.database.catalog == f"sqlite:{tmp_path / 'other' / 'catalog.sqlite'}"
+    shared = WarehouseResource(path="postgres:dbname=lake host=db", data_path="s3://b/lake")
+    assert shared.database.catalog == "postgres:dbname=lake host=db"
+    assert shared.database.data_path == "s3://b/lake/"

@@ -50,7 +50,7 @@ def evaluate(
         instance=instance,
         cursor=cursor,
         repository_def=defs.get_repository_def(),
-        # $STOCK_PIPELINE_DUCKDB and $STOCK_PIPELINE_YAHOO_URL: the test's
+        # $STOCK_PIPELINE_WAREHOUSE and $STOCK_PIPELINE_YAHOO_URL: the test's
         resources={"warehouse": WarehouseResource(), "yahoo": YahooFinanceResource()},
     )
     return sensor.evaluate_tick(context)
@@ -333,22 +333,25 @@ def test_late_evening_new_york_asks_nothing_of_the_next_utc_day(
     assert last == "2026-11-24|AAPL"
 
 
+HOLD_WRITE = """
+import sys, time
+from stock_pipeline.warehouse.tables import connect
+with connect(sys.argv[1]) as con:
+    con.begin()
+    con.execute("DELETE FROM intraday_prices")
+    print("ok", flush=True)
+    time.sleep(60)
+"""
+
+
 @pytest.fixture
-def locked_warehouse(duckdb_file: Path) -> Iterator[None]:
-    """Another process holding the DuckDB file read-write, as a running sync would."""
+def busy_warehouse(duckdb_file: Path) -> Iterator[None]:
+    """Another process in the middle of a write transaction, as a running sync would be."""
     WarehouseResource(path=str(duckdb_file)).write(
         INTRADAY_PRICES, bars("AAPL", date(2026, 11, 24)).assign(fetched_at=pd.Timestamp(NOW))
     )
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
-            "time.sleep(60)",
-            str(duckdb_file),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", HOLD_WRITE, str(duckdb_file)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
@@ -358,14 +361,17 @@ def locked_warehouse(duckdb_file: Path) -> Iterator[None]:
         holder.wait()
 
 
-def test_a_busy_warehouse_is_a_skip_not_a_crash(
-    instance: dg.DagsterInstance, locked_warehouse: None, monkeypatch: pytest.MonkeyPatch
+def test_a_write_in_progress_does_not_stop_the_sensor(
+    instance: dg.DagsterInstance, busy_warehouse: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     instance.add_dynamic_partitions("symbols", ["AAPL"])
     monkeypatch.setattr(sensors, "WAREHOUSE_WAIT_SECONDS", 0.3)
     result = evaluate(sensors.missing_partitions_sensor, instance)
-    assert not result.run_requests
-    assert "warehouse busy" in (result.skip_message or "")
+    # The sensor reads the last committed snapshot (the uncommitted DELETE is invisible):
+    # it asks for the missing sessions and not for the stored one.
+    requested = {key for r in result.run_requests or [] for key in span(r)}
+    assert result.run_requests and not result.skip_message
+    assert "2026-11-24|AAPL" not in requested
 
 
 # ---- current_prices_sensor -------------------------------------------------------------

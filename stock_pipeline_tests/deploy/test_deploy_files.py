@@ -53,7 +53,7 @@ def test_every_variable_the_instance_reads_is_in_the_example_environment() -> No
     }
     example = (DEPLOY / "stock-pipeline.env.example").read_text()
     given = set(re.findall(r"^(\w+)=", example, flags=re.MULTILINE))
-    assert wanted | {"DAGSTER_HOME", "STOCK_PIPELINE_DUCKDB"} <= given
+    assert wanted | {"DAGSTER_HOME", "STOCK_PIPELINE_WAREHOUSE"} <= given
 
 
 def test_production_and_local_instances_retry_crashed_runs_and_bound_yahoo() -> None:

@@ -153,7 +153,7 @@ def test_daemon_on_postgres_runs_a_schedule_and_survives_a_restart(
         "DAGSTER_PG_PASSWORD": "",
         "DAGSTER_PG_DB": database,
         "STOCK_PIPELINE_YAHOO_URL": fake_yahoo.url,
-        "STOCK_PIPELINE_DUCKDB": str(duckdb_file),
+        "STOCK_PIPELINE_WAREHOUSE": str(duckdb_file),
         "STOCK_PIPELINE_DATA_DIR": str(duckdb_file.parent),
     }
     for key, value in settings.items():

@@ -70,7 +70,7 @@ def dagster_ui(
         instance.add_dynamic_partitions(SYMBOLS_PARTITIONS, list(SYMBOLS))
     env = {
         "STOCK_PIPELINE_YAHOO_URL": fake_yahoo.url,
-        "STOCK_PIPELINE_DUCKDB": str(duckdb_file),
+        "STOCK_PIPELINE_WAREHOUSE": str(duckdb_file),
         "STOCK_PIPELINE_DATA_DIR": str(duckdb_file.parent),
         "STOCK_PIPELINE_NOW": os.environ["STOCK_PIPELINE_NOW"],  # conftest's pinned clock
     }

@@ -1,4 +1,4 @@
-"""The warehouse lock across real processes: writers queue, readers share, nobody fails."""
+"""The file lock across real processes: one exclusive holder, shared readers, a clear timeout."""
 
 from __future__ import annotations
 
@@ -7,74 +7,61 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from stock_pipeline import settings
 from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import ConfigurationError
 from stock_pipeline.warehouse.lock import WarehouseLockTimeout, lock_path, warehouse_lock
-from stock_pipeline.warehouse.tables import connect
-from stock_pipeline_tests.support.processes import hold_warehouse
+from stock_pipeline_tests.support.processes import hold_lock
 
 HOLD = 2.0
 
 
-def holding(database: Path, read_only: bool) -> multiprocessing.process.BaseProcess:
-    """Another process holding a connection to ``database`` for HOLD seconds."""
+def holding(path: Path, exclusive: bool) -> multiprocessing.process.BaseProcess:
+    """Another process holding ``path``'s lock for HOLD seconds."""
     spawn = multiprocessing.get_context("spawn")
     opened = spawn.Event()
-    child = spawn.Process(target=hold_warehouse, args=(str(database), read_only, HOLD, opened))
+    child = spawn.Process(target=hold_lock, args=(str(path), exclusive, HOLD, opened))
     child.start()
-    assert opened.wait(timeout=60), "the holding process never opened the warehouse"
+    assert opened.wait(timeout=60), "the holding process never took the lock"
     return child
 
 
-@pytest.fixture
-def database(duckdb_file: Path) -> Path:
-    with connect(duckdb_file) as con:  # create the file and its tables
-        con.execute("SELECT 1")
-    return duckdb_file
-
-
-@pytest.mark.integration  # another process holds the warehouse
-def test_a_second_process_waits_for_the_writer_instead_of_failing(database: Path) -> None:
-    child = holding(database, read_only=False)
+@pytest.mark.integration
+def test_a_second_holder_waits_its_turn(tmp_path: Path) -> None:
+    path = tmp_path / "manifest"
+    child = holding(path, exclusive=True)
     try:
-        # What DuckDB alone does meanwhile: refuse the other process outright.
-        with pytest.raises(duckdb.IOException, match="lock"):
-            duckdb.connect(str(database), read_only=True)
         started = time.monotonic()
-        with connect(database) as con:
+        with warehouse_lock(path, exclusive=True, wait_seconds=30):
             waited = time.monotonic() - started
-            assert con.execute("SELECT count(*) FROM intraday_prices").fetchone() == (0,)
     finally:
         child.join(timeout=30)
     assert waited >= HOLD / 4
     assert child.exitcode == 0
 
 
-@pytest.mark.integration  # another process holds the warehouse
-def test_readers_share_the_warehouse(database: Path) -> None:
-    child = holding(database, read_only=True)
+@pytest.mark.integration
+def test_readers_share_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "manifest"
+    child = holding(path, exclusive=False)
     try:
         started = time.monotonic()
-        with connect(database, read_only=True) as con:
-            con.execute("SELECT count(*) FROM intraday_prices")
-        assert time.monotonic() - started < HOLD / 2
+        with warehouse_lock(path, exclusive=False, wait_seconds=30):
+            assert time.monotonic() - started < HOLD / 2
     finally:
         child.join(timeout=30)
 
 
-@pytest.mark.integration  # another process holds the warehouse
-def test_waiting_gives_up_with_a_clear_error(
-    database: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    child = holding(database, read_only=False)
+@pytest.mark.integration
+def test_waiting_gives_up_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "manifest"
+    child = holding(path, exclusive=True)
     try:
         with (
-            pytest.raises(WarehouseLockTimeout, match="another stock_pipeline process") as error,
-            connect(database, read_only=True, wait_seconds=0.2),
+            pytest.raises(WarehouseLockTimeout, match="another stock_pipeline process"),
+            warehouse_lock(path, exclusive=False, wait_seconds=0.2),
         ):
             pass
     finally:

@@ -1,14 +1,14 @@
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
+from stock_pipeline.warehouse.lake import Lake, forget_shared, open_connection
 from stock_pipeline.warehouse.tables import (
     INTRADAY_PRICES,
-    TABLES,
-    add_missing_columns,
+    DuplicateKeyError,
+    _layout_changes,
     connect,
     read_slices,
     replace_slices,
@@ -26,8 +26,8 @@ def test_failed_write_keeps_old_rows(duckdb_file: Path) -> None:
     with connect(duckdb_file) as con:
         replace_slices(con, INTRADAY_PRICES, stamped(bars("AAPL", DAY1, price=100)))
         broken = stamped(bars("AAPL", DAY1, price=200))
-        broken.loc[1, "ts"] = broken.loc[0, "ts"]  # duplicate key: the insert must fail
-        with pytest.raises(duckdb.ConstraintException):
+        broken.loc[1, "ts"] = broken.loc[0, "ts"]  # duplicate key: the write must be refused
+        with pytest.raises(DuplicateKeyError, match="2 rows for one key"):
             replace_slices(con, INTRADAY_PRICES, broken)
         prices = con.execute("SELECT DISTINCT open FROM intraday_prices").fetchall()
         count = con.execute("SELECT count(*) FROM intraday_prices").fetchone()
@@ -71,7 +71,7 @@ def test_timestamps_are_stored_in_utc(duckdb_file: Path) -> None:
     frame["ts"] = frame["ts"].dt.tz_convert("America/New_York")
     with connect(duckdb_file) as con:
         replace_slices(con, INTRADAY_PRICES, frame)
-    raw = duckdb.connect(str(duckdb_file))
+    raw = open_connection(Lake.at(duckdb_file), read_only=True)
     try:
         raw.execute("SET TimeZone = 'America/Los_Angeles'")
         first = raw.execute(
@@ -118,15 +118,26 @@ LEGACY_STOCKS = (
 )
 
 
-def test_an_older_file_gains_declared_columns_and_keeps_its_rows(duckdb_file: Path) -> None:
-    duckdb_file.parent.mkdir(parents=True)
-    with duckdb.connect(str(duckdb_file)) as con:
-        con.execute(LEGACY_STOCKS)
-        con.execute(
+def test_an_older_lake_gains_declared_columns_and_views_and_keeps_its_rows(
+    duckdb_file: Path,
+) -> None:
+    lake = Lake.from_settings()
+    old = open_connection(lake)
+    try:
+        old.execute(LEGACY_STOCKS.replace(', PRIMARY KEY ("symbol")', ""))
+        old.execute(
             "INSERT INTO stocks (symbol, long_name, exchange, currency, quote_type) "
             "VALUES ('AAPL', 'Apple Inc.', 'NMS', 'USD', 'EQUITY')"
         )
-    with connect(duckdb_file) as con:
+    finally:
+        old.close()
+    forget_shared(lake)
+    with connect(lake, read_only=True) as con:  # read-only still brings the layout up
         rows = con.execute("SELECT symbol, long_name, currency, timezone FROM stocks").fetchall()
         assert rows == [("AAPL", "Apple Inc.", "USD", None)]
-        assert add_missing_columns(con, TABLES.values()) == []  # nothing left to add
+        assert _layout_changes(con) == []  # nothing left to add
+        views = con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
+            "ORDER BY 1"
+        ).fetchall()
+        assert views == [("daily_prices_adjusted",), ("intraday_prices_adjusted",)]
