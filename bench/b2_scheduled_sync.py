@@ -113,9 +113,8 @@ def scheduled(params: Params, syms: list[str], tick: datetime, warm: bool) -> Si
             warm_yfinance_timezones(syms)
             from stock_pipeline.domain.trading_calendar import latest_session, session_open
             from stock_pipeline.warehouse.actions import mark_checked
-            from stock_pipeline.warehouse.tables import connect
 
-            with connect(duckdb_path()) as con:  # by the market-open sync, 09:30
+            with connect(Lake.from_settings()) as con:  # by the market-open sync, 09:30
                 mark_checked(con, syms, session_open(latest_session(tick)))
         resources = (
             {"yahoo": {"config": {"requests_per_second": params.requests_per_second}}}

@@ -63,6 +63,7 @@ from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.run_keys import RANGE_END_TAG, RANGE_START_TAG
 from stock_pipeline.domain.trading_calendar import latest_session, session_close, sessions_back
 from stock_pipeline.domain.verdicts import BAR_COUNT, BARS_IN_SESSION, OHLC_SANE, UNIQUE_BARS
+from stock_pipeline.warehouse.lake import Lake
 
 log = logging.getLogger("bench.b8")
 CHECKS = (OHLC_SANE, UNIQUE_BARS, BARS_IN_SESSION, BAR_COUNT)
@@ -128,7 +129,7 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
             from stock_pipeline.warehouse.actions import mark_checked
             from stock_pipeline.warehouse.tables import connect
 
-            with connect(settings.duckdb_path()) as con:
+            with connect(Lake.from_settings()) as con:
                 mark_checked(con, syms, tick)
         clear_yfinance_cache()
         warm_yfinance_timezones(syms)
@@ -305,7 +306,7 @@ def planning(params: Params, root: Path) -> dict[str, Any]:
             launch_backfill(context, "intraday_prices", [intraday_key(s, day) for s in syms])
         out["backfill_launch_seconds"] = launch[0]
         out["backfill_launch_cpu_seconds"] = round(launch_cpu[0], 2)
-        # No warehouse at settings.duckdb_path(): every cell is to fetch, one range run.
+        # No warehouse at Lake.from_settings(): every cell is to fetch, one range run.
         with stopwatch() as submit, cpu_seconds() as submit_cpu:
             handle = submit_intraday_sync(instance=instance, eager=False)
         out["submit_seconds"] = submit[0]

@@ -134,6 +134,8 @@ def test_b9_b10_the_adjusted_views_are_read_whole_and_actions_cost_one_request_e
     assert 0 < daily.detail["dividend_adjusted_rows"] < daily.detail["rows"]
     assert b10.detail["requests_by_kind"]["actions"] == params.action_symbols
     assert b10.met
+
+
 def test_b12_the_lake_under_hourly_syncs_with_a_reader_and_maintenance() -> None:
     results = b12_lake.run(b12_lake.SMOKE)
     reader, files, size = (

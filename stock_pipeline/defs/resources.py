@@ -13,8 +13,8 @@ from pydantic import Field
 
 from stock_pipeline import settings
 from stock_pipeline.settings import automation as knobs
-from stock_pipeline.warehouse.short_sessions import store_intraday
 from stock_pipeline.warehouse.lake import Lake
+from stock_pipeline.warehouse.short_sessions import store_intraday
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, Table, connect, replace_slices
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 

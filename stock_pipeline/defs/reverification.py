@@ -218,7 +218,7 @@ def daily_prices_reverification(
         symbols = active_symbols(context.instance, registered)
     found = reverify(
         yahoo.client(),
-        str(warehouse.database),
+        warehouse.database,
         symbols,
         repair=not config.dry_run,
         max_workers=yahoo.max_workers,

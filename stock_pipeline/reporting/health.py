@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 
@@ -225,7 +224,7 @@ def check_run_creation(
 
 
 def health_report(
-    database: Lake | Path,
+    database: Lake,
     instance_factory: Callable[[], dg.DagsterInstance],
     job_name: str,
     schedule: str,

@@ -19,6 +19,7 @@ import pandas as pd
 
 from stock_pipeline.domain.corporate_actions import as_paid, frame_events, splits_stale
 from stock_pipeline.domain.errors import StockPipelineError
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.actions import checked_at, mark_checked, merge_actions, stored_splits
 from stock_pipeline.warehouse.legacy import rebase_legacy
 from stock_pipeline.warehouse.tables import connect
@@ -39,7 +40,7 @@ class ActionsRefresh:
 
 
 def refresh_actions(
-    client: YahooClient, database: str, symbols: Sequence[str], max_workers: int = 4
+    client: YahooClient, database: Lake, symbols: Sequence[str], max_workers: int = 4
 ) -> ActionsRefresh:
     """Fetch and store every event of ``symbols``; one failed symbol never loses the rest."""
 
@@ -72,14 +73,14 @@ def refresh_actions(
     return result
 
 
-def known_splits(database: str, symbols: Sequence[str]) -> dict[str, list[tuple[date, float]]]:
+def known_splits(database: Lake, symbols: Sequence[str]) -> dict[str, list[tuple[date, float]]]:
     """Every stored split of each symbol (call ``ensure_splits_known`` first)."""
     with connect(database) as con:
         return stored_splits(con, symbols)
 
 
 def ensure_splits_known(
-    client: YahooClient, database: str, symbols: Sequence[str], now: datetime, max_workers: int = 4
+    client: YahooClient, database: Lake, symbols: Sequence[str], now: datetime, max_workers: int = 4
 ) -> ActionsRefresh:
     """Refresh the symbols whose events were last checked before the latest session opened
     (a split takes effect at an open): after this, every split up to ``now`` is stored."""
@@ -91,7 +92,7 @@ def ensure_splits_known(
     return refresh_actions(client, database, stale, max_workers)
 
 
-def store_answer_events(database: str, frame: pd.DataFrame, arrived: datetime) -> int:
+def store_answer_events(database: Lake, frame: pd.DataFrame, arrived: datetime) -> int:
     """Keep the splits and dividends a daily price answer carried (no extra request).
 
     Call after ``ensure_splits_known``: the dividends are put back to the cash paid with

@@ -42,6 +42,7 @@ from stock_pipeline.domain.weeks import (
 )
 from stock_pipeline.services.corporate_actions import known_splits, store_answer_events
 from stock_pipeline.settings import automation
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import DAILY_PRICES, connect, replace_slices
 from stock_pipeline.yahoo.batch import fetch_history
 from stock_pipeline.yahoo.client import YahooClient
@@ -153,14 +154,14 @@ class Reverification:
         return [history_key(c.symbol, y) for c in self.symbols.values() for y in c.weekly_stale]
 
 
-def stored_years(database: str, symbols: Sequence[str]) -> dict[str, list[int]]:
+def stored_years(database: Lake, symbols: Sequence[str]) -> dict[str, list[int]]:
     """The years each symbol has daily bars stored."""
     with connect(database, read_only=True) as con:
         rows = con.execute(STORED_YEARS_SQL, [list(symbols)]).fetchall()
     return {str(symbol): [int(y) for y in years] for symbol, years in rows}
 
 
-def _view(database: str, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
+def _view(database: Lake, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
     with connect(database, read_only=True) as con:
         frame = con.execute(VIEW_SQL, [list(symbols)]).df()
     return {str(s): rows for s, rows in frame.groupby("symbol", sort=False)}
@@ -178,7 +179,7 @@ def _final_only(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
 
 def reverify(
     client: YahooClient,
-    database: str,
+    database: Lake,
     symbols: Sequence[str],
     *,
     repair: bool = True,
@@ -211,7 +212,7 @@ def reverify(
 
 def _reverify_batch(
     client: YahooClient,
-    database: str,
+    database: Lake,
     years: dict[str, list[int]],
     result: Reverification,
     max_workers: int,
@@ -273,7 +274,7 @@ def answer_splits(answer: pd.DataFrame, stored: Sequence[Split]) -> list[Split]:
 
 
 def _weekly_rebuilds(
-    database: str,
+    database: Lake,
     checks: Sequence[SymbolCheck],
     traded: dict[str, pd.DataFrame],
     splits: dict[str, list[Split]],
@@ -345,7 +346,7 @@ def _tell_weekly(check: SymbolCheck, warn: Warn) -> None:
 
 def _repair(
     client: YahooClient,
-    database: str,
+    database: Lake,
     result: Reverification,
     differing: list[SymbolCheck],
     answers: dict[str, pd.DataFrame],

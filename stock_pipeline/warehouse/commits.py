@@ -89,6 +89,8 @@ WRITES_DDL = (
 def claim_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
     """Inside a transaction: make it conflict with any concurrent write to ``tables``."""
     names = sorted(set(tables))
+    if not names:
+        return
     marks = ", ".join("?" for _ in names)
     row = con.execute(
         f'UPDATE "{WRITES_TABLE}" SET writes = writes + 1, last_write = now() '

@@ -66,6 +66,10 @@ class Lake:
                     f"directory or s3://bucket/prefix/"
                 )
             return cls(text, _directory(data_path))
+        if text.startswith("DuckLake "):  # str(Lake) is for people, not a setting
+            raise LakeUnavailableError(
+                f"{text!r} is a lake's description, not its location: pass the Lake itself"
+            )
         if not text:
             raise LakeUnavailableError(
                 f"empty warehouse location: set {settings.WAREHOUSE_ENV} to a directory "

@@ -7,7 +7,7 @@ rows intact, and inserts by column name, so column order never matters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -380,12 +380,18 @@ def _layout_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall():
         columns.setdefault(name, set()).add(column)
     changes: list[str] = []
+    claimable: set[str] = set()
     if WRITES_TABLE not in columns:
         changes.append(WRITES_DDL)
+    else:
+        claimable = {
+            name for (name,) in con.execute(f'SELECT table_name FROM "{WRITES_TABLE}"').fetchall()
+        }
     for table in TABLES.values():
+        if table.name not in claimable:  # every table has its row (commits.claim_tables)
+            changes.append(f"INSERT INTO \"{WRITES_TABLE}\" VALUES ('{table.name}', 0, NULL)")
         if table.name not in columns:
             changes.append(table.ddl())
-            changes.append(f"INSERT INTO \"{WRITES_TABLE}\" VALUES ('{table.name}', 0, NULL)")
             continue
         for column, _ in table.columns:
             if column not in columns[table.name]:
@@ -439,7 +445,8 @@ def replace_slices(
     ``constants`` gives columns the frame lacks one value for every row (``fetched_at``),
     so a caller need not copy a large frame to add them. ``within`` runs inside the same
     transaction after the insert, the frame registered as ``incoming_frame`` (bookkeeping
-    that must not be lost or doubled apart from the rows), writing ``within_tables``. Returns the rows written.
+    that must not be lost or doubled apart from the rows), writing ``within_tables``.
+    Returns the rows written.
     """
     constants = {c: v for c, v in (constants or {}).items() if c not in frame.columns}
     missing = [c for c in table.column_names if c not in frame.columns and c not in constants]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stock_pipeline.warehouse.lake import Lake
+from stock_pipeline.warehouse.lake import Lake, LakeUnavailableError
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect, replace_slices
 from stock_pipeline_tests.support.frames import bars
 from stock_pipeline_tests.support.processes import hammer_slice, hold_warehouse
@@ -116,7 +116,7 @@ def test_a_setting_names_an_embedded_lake_or_a_postgres_catalog(tmp_path: Path) 
     shared = Lake.at("postgres:dbname=lake host=db password=secret", "s3://bucket/prices")
     assert shared.data_path == "s3://bucket/prices/" and shared.on_object_storage
     assert "secret" not in str(shared)
-    with pytest.raises(RuntimeError, match="needs a data path every machine can reach"):
+    with pytest.raises(LakeUnavailableError, match="needs a data path every machine can reach"):
         Lake.at("postgres:dbname=lake")
 
 

@@ -1,5 +1,5 @@
-"""A warehouse file written by the layout before raw storage keeps every row and is put
-back to as traded once its symbols' splits are known."""
+"""A warehouse file written by the layout before raw storage, migrated into the lake, keeps
+every row and is put back to as traded once its symbols' splits are known."""
 
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -10,6 +10,8 @@ import pytest
 
 from stock_pipeline.fake_yahoo import FakeYahoo, SplitEvent
 from stock_pipeline.services.corporate_actions import refresh_actions
+from stock_pipeline.warehouse.lake import Lake
+from stock_pipeline.warehouse.migrate import migrate
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 
@@ -58,8 +60,10 @@ def write_legacy_file(path: Path) -> None:
 def test_a_file_of_the_old_layout_keeps_its_rows_and_is_rebased_by_the_first_refresh(
     duckdb_file: Path, fake_yahoo: FakeYahoo, tmp_path: Path
 ) -> None:
-    write_legacy_file(duckdb_file)
-    with connect(duckdb_file) as con:  # the migration: columns, new tables, views
+    old = duckdb_file.parent / "warehouse.duckdb"
+    write_legacy_file(old)
+    migrate(old, Lake.from_settings())  # columns, new tables, views; legacy rows listed
+    with connect(duckdb_file) as con:
         assert con.execute("SELECT count(*) FROM daily_prices").fetchone() == (3,)
         assert con.execute("SELECT count(*) FROM intraday_prices").fetchone() == (1,)
         assert con.execute("SELECT count(*) FROM legacy_price_rows").fetchone() == (3,)
@@ -67,7 +71,7 @@ def test_a_file_of_the_old_layout_keeps_its_rows_and_is_rebased_by_the_first_ref
     client = YahooClient(
         YahooSettings(base_url=fake_yahoo.url, requests_per_second=None, cache_dir=str(tmp_path))
     )
-    refresh = refresh_actions(client, str(duckdb_file), ["SPLT", "MSFT"])
+    refresh = refresh_actions(client, Lake.from_settings(), ["SPLT", "MSFT"])
     assert sorted(refresh.refreshed) == ["MSFT", "SPLT"]
     with connect(duckdb_file, read_only=True) as con:
         raw = con.execute(
@@ -88,7 +92,7 @@ def test_a_file_of_the_old_layout_keeps_its_rows_and_is_rebased_by_the_first_ref
     assert bar == (202.2, 100)
     assert pending == (0,)
     # A second refresh changes nothing more.
-    refresh_actions(client, str(duckdb_file), ["SPLT"])
+    refresh_actions(client, Lake.from_settings(), ["SPLT"])
     with connect(duckdb_file, read_only=True) as con:
         again = con.execute("SELECT close FROM daily_prices ORDER BY symbol, date").fetchall()
     assert again == [(400.5,), (203.08,), (51.2,)]
@@ -98,8 +102,9 @@ def test_a_file_of_the_old_layout_keeps_its_rows_and_is_rebased_by_the_first_ref
 def test_a_legacy_weekly_row_with_a_split_inside_its_week_stays_on_the_weeks_end_basis(
     duckdb_file: Path, fake_yahoo: FakeYahoo, tmp_path: Path
 ) -> None:
-    write_legacy_file(duckdb_file)
-    with duckdb.connect(str(duckdb_file)) as con:
+    old = duckdb_file.parent / "warehouse.duckdb"
+    write_legacy_file(old)
+    with duckdb.connect(str(old)) as con:
         # Yahoo's weekly bars as sent on 2026-06-20: the week of the split on today's basis.
         con.execute(
             "INSERT INTO daily_prices VALUES "
@@ -110,7 +115,8 @@ def test_a_legacy_weekly_row_with_a_split_inside_its_week_stays_on_the_weeks_end
     client = YahooClient(
         YahooSettings(base_url=fake_yahoo.url, requests_per_second=None, cache_dir=str(tmp_path))
     )
-    refresh_actions(client, str(duckdb_file), ["WKS"])
+    migrate(old, Lake.from_settings())
+    refresh_actions(client, Lake.from_settings(), ["WKS"])
     with connect(duckdb_file, read_only=True) as con:
         raw = con.execute(
             "SELECT close, volume FROM daily_prices WHERE symbol = 'WKS' ORDER BY date"

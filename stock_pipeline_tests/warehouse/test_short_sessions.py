@@ -5,10 +5,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from stock_pipeline.domain.trading_calendar import session_close
+from stock_pipeline.warehouse.lake import Lake, open_connection
 from stock_pipeline.warehouse.short_sessions import (
     short_records,
     short_session_notes,
@@ -90,11 +90,10 @@ def test_notes_say_what_storing_will_record(duckdb_file: Path) -> None:
     assert str(repaired["short_session"]).startswith("repaired: 78 bars after 2 short fetch(es)")
 
 
-def test_a_file_without_the_table_reads_as_none_and_gains_it_on_a_write(
+def test_a_lake_without_the_table_reads_as_none_and_gains_it_on_a_write(
     duckdb_file: Path,
 ) -> None:
-    duckdb_file.parent.mkdir(parents=True)
-    con = duckdb.connect(str(duckdb_file))  # a file written before short_sessions existed
+    con = open_connection(Lake.from_settings())  # a lake written before short_sessions existed
     con.execute(INTRADAY_PRICES.ddl())
     con.close()
     with connect(duckdb_file, read_only=True) as ro:

@@ -45,7 +45,7 @@ def corporate_actions(
             allow_retries=False,
         )
     result = refresh_actions(
-        yahoo.client(), str(warehouse.database), symbols, max_workers=yahoo.max_workers
+        yahoo.client(), warehouse.database, symbols, max_workers=yahoo.max_workers
     )
     metadata: dict[str, dg.RawMetadataValue] = {
         "symbols": len(result.refreshed),

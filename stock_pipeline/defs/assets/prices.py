@@ -37,6 +37,7 @@ from stock_pipeline.services.corporate_actions import (
 )
 from stock_pipeline.services.run_progress import run_tracker
 from stock_pipeline.settings import automation as knobs
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.short_sessions import confirmed_by, short_session_notes
 from stock_pipeline.warehouse.stored_bars import closes_before_years
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
@@ -87,7 +88,7 @@ class KnownSplits:
 
 def splits_first(
     client: YahooClient,
-    database: str,
+    database: Lake,
     symbols: list[str],
     yahoo: YahooFinanceResource,
     progress: ProgressTracker | None = None,
@@ -206,7 +207,7 @@ def intraday_prices(
         client = yahoo.client()
         symbols = sorted({p.symbol for p in partitions})
         progress = _progress(context, interval, yahoo)
-        splits = splits_first(client, str(warehouse.database), symbols, yahoo, progress)
+        splits = splits_first(client, warehouse.database, symbols, yahoo, progress)
         result = fetch_intraday_for_run(
             context,
             client,
@@ -249,7 +250,7 @@ def daily_prices(
     interval = _checked(normalize_history_interval, config.interval)
     partitions = _parsed(parse_history_keys, run_partition_keys(context))
     with permanent_failures(context, FETCH_RETRY_POLICY):
-        client, database = yahoo.client(), str(warehouse.database)
+        client, database = yahoo.client(), warehouse.database
         progress = _progress(context, interval, yahoo)
         symbols = sorted({p.symbol for p in partitions})
         splits = splits_first(client, database, symbols, yahoo, progress)
