@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +23,9 @@ def test_the_job_compacts_and_reports_its_figures(
     warehouse = WarehouseResource(path=str(warehouse_dir))
     for price in (100.0, 101.0, 102.0):
         warehouse.write(
-            INTRADAY_PRICES, bars("AAPL", date(2026, 11, 24), price=price), {"fetched_at": None}
+            INTRADAY_PRICES,
+            bars("AAPL", date(2026, 11, 24), price=price),
+            {"fetched_at": datetime(2026, 11, 25, 22, 0, tzinfo=UTC)},
         )
     result = warehouse_maintenance_job.execute_in_process(
         instance=instance,

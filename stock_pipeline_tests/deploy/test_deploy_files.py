@@ -86,7 +86,7 @@ def test_units_are_hardened_and_may_write_only_the_data(name: str) -> None:
     writable = service["ReadWritePaths"].split()
     example = (DEPLOY / "stock-pipeline.env.example").read_text()
     data = dict(re.findall(r"^(DAGSTER_HOME|STOCK_PIPELINE_\w+)=(/\S+)$", example, re.MULTILINE))
-    assert {"DAGSTER_HOME", "STOCK_PIPELINE_DATA_DIR", "STOCK_PIPELINE_DUCKDB"} <= set(data)
+    assert {"DAGSTER_HOME", "STOCK_PIPELINE_DATA_DIR", "STOCK_PIPELINE_WAREHOUSE"} <= set(data)
     for variable, path in data.items():
         assert any(path.startswith(w.rstrip("/") + "/") for w in writable), (variable, path)
 
