@@ -6,6 +6,7 @@ from stock_pipeline.defs.assets.actions import corporate_actions
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
 from stock_pipeline.defs.assets.reference import current_prices, stocks
 from stock_pipeline.defs.checks import ASSET_CHECKS
+from stock_pipeline.defs.executors import run_executor
 from stock_pipeline.defs.freshness import FRESHNESS_SCHEDULES
 from stock_pipeline.defs.io_manager import DuckDBWarehouseIOManager
 from stock_pipeline.defs.jobs import JOBS
@@ -23,8 +24,9 @@ defs = dg.Definitions(
     jobs=JOBS,
     schedules=[*SCHEDULES, *RETENTION_SCHEDULES, *FRESHNESS_SCHEDULES, *MAINTENANCE_SCHEDULES],
     sensors=SENSORS,
-    # Steps of a run share one process: no process start per step.
-    executor=dg.in_process_executor,
+    # Steps of a launched run share its process (no process start per step), or run on
+    # Celery workers with STOCK_PIPELINE_EXECUTOR=celery (defs/executors.py).
+    executor=run_executor(),
     resources={
         "yahoo": YahooFinanceResource(),
         "warehouse": warehouse,

@@ -17,7 +17,7 @@ MAX_README_LINES = 220
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 # A path into the project, as written in prose or code: stock_pipeline/x/y.py, deploy/…/*.service.
-PACKAGE_PATH = re.compile(r"(?<![\w./-])((?:stock_pipeline(?:_tests)?|deploy|bench)/[\w./*-]*)")
+PACKAGE_PATH = re.compile(r"(?<![\w./-])((?:stock_pipeline(?:_tests)?|deploy|bench)/[\w./*@-]*)")
 # Dagster tags are spelled like paths ("stock_pipeline/interval"); the code defines them.
 TAG_LITERAL = re.compile(r"[\"'](stock_pipeline/[\w-]+)[\"']")
 

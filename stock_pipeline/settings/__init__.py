@@ -82,12 +82,14 @@ def make_private_dir(path: Path) -> None:
 
 def validate() -> None:
     """Raise InvalidSettingError for the first setting that cannot work, before any work."""
+    from stock_pipeline.settings import execution
     from stock_pipeline.settings.automation import final_grace, short_session_refetches
 
     now()
     duckdb_path()
     final_grace()
     short_session_refetches()
+    execution.validate()
 
 
 def yfinance_cache_dir() -> Path:

@@ -41,6 +41,22 @@ def test_the_daemon_is_stopped_alone_so_runs_finish() -> None:
     assert unit("dagster-daemon.service")["KillMode"] == "process"
 
 
+def test_a_celery_worker_unit_runs_the_projects_worker_app_with_the_shared_environment() -> None:
+    service = unit("dagster-celery-worker@.service")
+    exec_start = service["ExecStart"].split()
+    assert Path(exec_start[0]).name == "celery"
+    app = exec_start[exec_start.index("-A") + 1]
+    assert (PROJECT_DIR / (app.replace(".", "/") + ".py")).is_file()
+    assert exec_start[exec_start.index("-A") + 2] == "worker"
+    # Each instance its own name; systemd's %H, as systemd reads Celery's %h as a home dir.
+    assert exec_start[exec_start.index("--hostname") + 1] == "worker%i@%H"
+    assert exec_start[exec_start.index("--concurrency") + 1] == "1"
+    assert service["EnvironmentFile"] == "/etc/stock-pipeline/stock-pipeline.env"
+    # TERM to Celery's main process alone: a warm shutdown that lets the running step end.
+    assert service["KillMode"] == "mixed"
+    assert int(service["TimeoutStopSec"]) >= 300
+
+
 def test_every_variable_the_instance_reads_is_in_the_example_environment() -> None:
     config = (DEPLOY / "dagster.yaml").read_text()
     wanted = set(re.findall(r"env: (\w+)", config))
@@ -72,7 +88,7 @@ def test_production_and_local_instances_retry_crashed_runs_and_bound_yahoo() -> 
     assert "postgres_db" in production["storage"]["postgres"]
 
 
-UNITS = ["dagster-webserver.service", "dagster-daemon.service"]
+UNITS = ["dagster-webserver.service", "dagster-daemon.service", "dagster-celery-worker@.service"]
 
 
 @pytest.mark.parametrize("name", UNITS)

@@ -168,3 +168,42 @@ def dagster_processes(
         yield stack
     finally:
         stack.stop()
+
+
+@contextmanager
+def dagster_daemon(
+    home: Path, env: Mapping[str, str], startup_timeout: float = 180.0
+) -> Iterator[DagsterProcesses]:
+    """Start ``dagster-daemon`` alone (no UI); yield once its run queue beats.
+
+    ``url`` is empty: there is no webserver to ask; read the instance instead.
+    """
+    import dagster as dg
+
+    from stock_pipeline.background.daemon import QUEUE_DAEMON
+
+    prepare_home(home)
+    full_env = {**os.environ, **env, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    stack = DagsterProcesses(home=home, url="", logs={"daemon": home / "daemon.log"})
+    # The instance's storage is created here, before the daemon opens it: two processes
+    # creating a SQLite instance at once race on its schema migrations.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        try:
+            with stack.logs["daemon"].open("wb") as log:
+                stack.processes["daemon"] = subprocess.Popen(
+                    [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_DIR / "workspace.yaml")],
+                    cwd=PROJECT_DIR,
+                    env=full_env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+
+            def beating() -> bool:
+                stack.check_alive()
+                return QUEUE_DAEMON in instance.get_daemon_heartbeats()
+
+            wait_for("dagster-daemon's run queue to beat", beating, startup_timeout)
+            yield stack
+        finally:
+            stack.stop()
