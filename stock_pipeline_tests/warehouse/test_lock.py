@@ -55,12 +55,14 @@ def test_readers_share_the_lock(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_waiting_gives_up_with_a_clear_error(tmp_path: Path) -> None:
+def test_waiting_gives_up_with_a_clear_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "manifest"
     child = holding(path, exclusive=True)
     try:
         with (
-            pytest.raises(WarehouseLockTimeout, match="another stock_pipeline process"),
+            pytest.raises(WarehouseLockTimeout, match="another stock_pipeline process") as error,
             warehouse_lock(path, exclusive=False, wait_seconds=0.2),
         ):
             pass
@@ -68,20 +70,24 @@ def test_waiting_gives_up_with_a_clear_error(tmp_path: Path) -> None:
         child.join(timeout=30)
     # Who holds it (from the kernel's lock table), that it waited, and the bound.
     assert f"pid {child.pid} (" in str(error.value)
-    assert str(error.value).startswith(f"gave up after waiting 0 s for the warehouse {database}")
+    assert str(error.value).startswith(f"gave up after waiting 0 s for the warehouse {path}")
     assert "--lock-timeout" in str(error.value)
     (notice,) = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
     assert f"pid {child.pid} (" in notice and "giving up in 0 s" in notice
 
 
-@pytest.mark.integration  # another process holds the warehouse
-def test_a_stop_request_ends_the_wait_at_once(database: Path) -> None:
-    child = holding(database, read_only=False)
+@pytest.mark.integration
+def test_a_stop_request_ends_the_wait_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "manifest"
+    child = holding(path, exclusive=True)
     timer = threading.Timer(0.3, stopping.request_stop, args=("SIGTERM received",))
     try:
         started = time.monotonic()
         timer.start()
-        with pytest.raises(stopping.SyncStopped), connect(database, wait_seconds=60):
+        with (
+            pytest.raises(stopping.SyncStopped),
+            warehouse_lock(path, exclusive=True, wait_seconds=60),
+        ):
             pass
         assert time.monotonic() - started < 0.3 + 0.5
     finally:
