@@ -17,7 +17,6 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from stock_pipeline import settings
 from stock_pipeline.background.queue import RunSpec, enqueue_runs
 from stock_pipeline.defs.run_requests import intraday_run_config
 from stock_pipeline.domain.run_keys import (
@@ -32,6 +31,7 @@ from stock_pipeline.settings.execution import (
     CELERY_BROKER_ENV,
     EXECUTOR_ENV,
 )
+from stock_pipeline.warehouse.lake import Lake, forget_shared
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline_tests.support.celery_workers import (
     REDIS_HOST,
@@ -40,6 +40,7 @@ from stock_pipeline_tests.support.celery_workers import (
     redis_test_database,
 )
 from stock_pipeline_tests.support.dagster_processes import dagster_daemon, wait_for
+from stock_pipeline_tests.support.lake_catalog import postgres_catalog
 
 pytestmark = pytest.mark.integration
 
@@ -79,16 +80,19 @@ def test_a_launched_runs_steps_are_shared_by_two_celery_workers(
     fake_yahoo: FakeYahoo, isolated_paths: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "dagster_home"
-    with redis_test_database() as db:
+    with redis_test_database() as db, postgres_catalog() as catalog:
         url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}"
         # One environment for this process (it plans the run), the daemon and the workers;
-        # the warehouse and data paths come from conftest's isolated_paths as usual.
+        # the warehouse is a lake on a PostgreSQL catalog with a shared data path, as workers
+        # on several machines would share it.
         env = {
             EXECUTOR_ENV: "celery",
             CELERY_BROKER_ENV: url,
             CELERY_BACKEND_ENV: url,
             "DAGSTER_HOME": str(home),
             "STOCK_PIPELINE_YAHOO_URL": fake_yahoo.url,
+            "STOCK_PIPELINE_WAREHOUSE": catalog,
+            "STOCK_PIPELINE_WAREHOUSE_DATA": str(tmp_path / "shared-parquet"),
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -129,6 +133,16 @@ def test_a_launched_runs_steps_are_shared_by_two_celery_workers(
                 for e in instance.all_logs(run_id)
                 if e.dagster_event is not None and e.dagster_event.is_failure
             ]
+            lake = Lake.from_settings()
+            with connect(lake, read_only=True) as con:
+                bars = con.execute(
+                    "SELECT session_date::VARCHAR || '|' || symbol, count(*), "
+                    "count(DISTINCT ts) FROM intraday_prices WHERE interval = '5m' GROUP BY ALL"
+                ).fetchall()
+                quotes = con.execute(
+                    "SELECT count(*), count(DISTINCT symbol), min(price) FROM current_prices"
+                ).fetchone()
+            forget_shared(lake)  # before the catalog's database is dropped
 
     assert run.status == dg.DagsterRunStatus.SUCCESS, failure
     # Every step was taken once, by a named worker, and both workers took some.
@@ -141,14 +155,6 @@ def test_a_launched_runs_steps_are_shared_by_two_celery_workers(
         step: names[0] for step, names in taken.items()
     }, (started, pools)
 
-    with connect(settings.duckdb_path(), read_only=True) as con:
-        bars = con.execute(
-            "SELECT session_date::VARCHAR || '|' || symbol, count(*), "
-            "count(DISTINCT ts) FROM intraday_prices WHERE interval = '5m' GROUP BY ALL"
-        ).fetchall()
-        quotes = con.execute(
-            "SELECT count(*), count(DISTINCT symbol), min(price) FROM current_prices"
-        ).fetchone()
     stored = {str(key): (int(n), int(distinct)) for key, n, distinct in bars}
     assert sorted(stored) == sorted(
         f"{day}|{symbol}" for day in (FIRST, "2026-11-24", LAST) for symbol in SYMBOLS

@@ -4,40 +4,25 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 import pytest
 
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.lake import forget_shared
+from stock_pipeline_tests.support.lake_catalog import postgres_catalog
 from stock_pipeline_tests.support.processes import hammer_slice, sync_range
 
 
 @pytest.fixture
 def catalog() -> Iterator[str]:
-    """A PostgreSQL database of the test's own for the lake's catalog."""
-    name = f"stock_pipeline_lake_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres:dbname={name} host=127.0.0.1 port=5432 user=postgres"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                [name],
-            )
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+    with postgres_catalog() as setting:
+        yield setting
 
 
 def machine(root: Path, symbols: list[str]) -> Path:
