@@ -19,8 +19,8 @@ import pandas as pd
 
 from stock_pipeline.domain.corporate_actions import as_paid, frame_events, splits_stale
 from stock_pipeline.domain.errors import StockPipelineError
-from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.actions import checked_at, mark_checked, merge_actions, stored_splits
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.legacy import rebase_legacy
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.client import YahooClient

@@ -29,7 +29,7 @@ def test_a_notebook_reads_with_pandas_and_polars_and_cannot_write(duckdb_file: P
         table = con.sql("SELECT symbol, close FROM intraday_prices_adjusted").pl()
         assert len(frame) == 78 and set(frame["open"]) == {100.0}
         assert isinstance(table, pl.DataFrame) and table.height == 78
-        with pytest.raises(duckdb.Error, match="read-only|read only"):
+        with pytest.raises(duckdb.Error, match=r"read-only|read only"):
             con.execute("DELETE FROM intraday_prices")
     finally:
         con.close()
