@@ -4,8 +4,8 @@ Before ``corporate_actions`` existed, price rows were stored as Yahoo sent them:
 every split known when they were written. Migrating such a file into the lake
 (``warehouse.migrate``) lists, per price table and symbol, the rows written then
 (``fetched_at`` up to ``legacy_until``); once the symbol's splits are stored (its first
-corporate-actions refresh), ``rebase_legacy`` multiplies those rows by the splits between their day and their fetch, in one transaction,
-and the symbol leaves the list. No row is deleted.
+corporate-actions refresh), ``rebase_legacy`` multiplies those rows by the splits between
+their day and their fetch, in one transaction, and the symbol leaves the list. No row is deleted.
 """
 
 from __future__ import annotations
