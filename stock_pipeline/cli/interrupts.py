@@ -176,7 +176,7 @@ def apply_sync_settings(lock_timeout: float | None) -> None:
 
     from stock_pipeline import settings
     from stock_pipeline.defs.resources import YAHOO_URL_ENV
-    from stock_pipeline.warehouse.commits import CommitConflictError
+    from stock_pipeline.warehouse.commits import BUSY_ERRORS
     from stock_pipeline.warehouse.lake import Lake
     from stock_pipeline.warehouse.tables import connect, unreadable
     from stock_pipeline.yahoo.client import check_base_url
@@ -190,7 +190,7 @@ def apply_sync_settings(lock_timeout: float | None) -> None:
         try:
             with connect(database, read_only=True, wait_seconds=0) as con:
                 con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()
-        except CommitConflictError:
+        except BUSY_ERRORS:
             pass  # busy with other commits: the sync retries its writes later
         except duckdb.Error as exc:
             raise unreadable(database, exc) from exc

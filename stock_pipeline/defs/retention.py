@@ -28,8 +28,8 @@ from stock_pipeline.domain.partition_keys import intraday_key
 from stock_pipeline.domain.retention import DEFAULT_KEEP_DAYS, first_kept_day
 from stock_pipeline.domain.run_keys import ORIGIN_TAG, RETENTION_TAG, as_of_run_config
 from stock_pipeline.settings.automation import KEEP_DAYS_ENV, keep_days
-from stock_pipeline.warehouse.commits import write_transaction
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, SHORT_SESSIONS
+from stock_pipeline.warehouse.writers import write_transaction
 
 
 def delete_intraday_before(con: duckdb.DuckDBPyConnection, cutoff: date) -> pd.DataFrame:

@@ -43,7 +43,7 @@ from stock_pipeline.services.quarantine import active_symbols
 from stock_pipeline.services.registry import registered_symbols
 from stock_pipeline.services.sync import slice_runs, stored_years
 from stock_pipeline.settings import automation as knobs
-from stock_pipeline.warehouse.commits import CommitConflictError
+from stock_pipeline.warehouse.commits import BUSY_ERRORS
 from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import connect
 
@@ -170,7 +170,7 @@ def unfinished_last_year(
     try:
         with connect(database, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
             stored = stored_years(con, active, HISTORY_INTERVAL, [year], knobs.final_grace())
-    except CommitConflictError as exc:
+    except BUSY_ERRORS as exc:
         context.log.warning(f"{year}'s daily bars not checked for finality: {exc}")
         return []
     return [symbol for symbol in active if stored.get((symbol, year)) is False]

@@ -52,7 +52,7 @@ from stock_pipeline.services.registry import registered_symbols, screen_with_yah
 from stock_pipeline.services.sync import history_years, slice_runs
 from stock_pipeline.settings import automation as knobs
 from stock_pipeline.settings.automation import read_symbol_file, retained_since
-from stock_pipeline.warehouse.commits import CommitConflictError
+from stock_pipeline.warehouse.commits import BUSY_ERRORS
 from stock_pipeline.warehouse.completeness import slice_states
 from stock_pipeline.warehouse.tables import connect
 
@@ -220,7 +220,7 @@ def missing_partitions_sensor(
         try:
             with connect(database, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
                 states = slice_states(con, active, days, INTRADAY_INTERVAL, grace)
-        except CommitConflictError as exc:
+        except BUSY_ERRORS as exc:
             return dg.SkipReason(f"warehouse busy, looking again next tick: {exc}")
     else:
         states = nothing_stored(active, days, INTRADAY_INTERVAL)

@@ -16,6 +16,8 @@ from typing import TypeVar
 
 import duckdb
 
+from stock_pipeline.warehouse.lock import WarehouseLockTimeout
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,11 @@ _TRANSIENT = (
 
 class CommitConflictError(RuntimeError):
     """A commit kept conflicting with other writers for longer than we wait."""
+
+
+# What a bounded wait for other writers ends in: their commits kept conflicting with ours,
+# or one of them held the writer lock (``writers``) for longer than we wait.
+BUSY_ERRORS: tuple[type[Exception], ...] = (CommitConflictError, WarehouseLockTimeout)
 
 
 def is_conflict(exc: BaseException) -> bool:
@@ -102,33 +109,6 @@ def claim_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
             f"{WRITES_TABLE} lacks a row for one of {names}: the tables were created outside "
             f"stock_pipeline.warehouse.tables.connect(); connect once read-write to add it"
         )
-
-
-def write_transaction(
-    con: duckdb.DuckDBPyConnection,
-    tables: Sequence[str],
-    body: Callable[[], T],
-    what: str,
-    wait_seconds: float = 120.0,
-) -> T:
-    """``body()`` in one transaction that claims ``tables``, retried after a conflict.
-
-    ``body`` runs again from the start on each retry, so it must read what it depends on
-    inside itself.
-    """
-
-    def attempt() -> T:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            claim_tables(con, tables)
-            result = body()
-            con.execute("COMMIT")
-        except BaseException:
-            rollback(con)
-            raise
-        return result
-
-    return retry_conflicts(attempt, what, wait_seconds)
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -259,23 +259,27 @@ def shared_connection(
     read_only: bool = False,
     prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     wait_seconds: float = 120.0,
+    attach_lock: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A new connection (its own transactions) to this process's instance attached to ``lake``.
 
     ``prepare`` runs once, when the instance is first attached (creating tables); if it
-    raises, the instance is discarded. Keyed by process id, so a forked child attaches anew.
+    raises, the instance is discarded. Attaching and preparing happen inside
+    ``attach_lock()`` (a writer's: attaching may create the catalog). Keyed by process id,
+    so a forked child attaches anew.
     """
     key = (os.getpid(), lake, read_only)
     with _shared_lock:
         base = _shared.get(key)
         if base is None:
-            base = open_connection(lake, read_only=read_only, wait_seconds=wait_seconds)
-            try:
-                if prepare is not None:
-                    prepare(base)
-            except BaseException:
-                base.close()
-                raise
+            with attach_lock() if attach_lock is not None else nullcontext():
+                base = open_connection(lake, read_only=read_only, wait_seconds=wait_seconds)
+                try:
+                    if prepare is not None:
+                        prepare(base)
+                except BaseException:
+                    base.close()
+                    raise
             _shared[key] = base
     con = base.cursor()
     try:

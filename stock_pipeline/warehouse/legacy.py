@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 import duckdb
 
-from stock_pipeline.warehouse.commits import write_transaction
 from stock_pipeline.warehouse.tables import Table, table_exists
+from stock_pipeline.warehouse.writers import write_transaction
 
 PENDING = Table(
     "legacy_price_rows",

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 
 from stock_pipeline.domain.errors import StockPipelineError
-from stock_pipeline.warehouse.commits import write_transaction
 from stock_pipeline.warehouse.lake import Lake, open_connection
 from stock_pipeline.warehouse.legacy import note_legacy_rows
 from stock_pipeline.warehouse.tables import TABLES, Table, create_tables
+from stock_pipeline.warehouse.writers import write_transaction
 
 OLD = "old_warehouse"
 

@@ -17,14 +17,9 @@ import pandas as pd
 
 from stock_pipeline import settings
 from stock_pipeline.domain.errors import StockPipelineError, damaged_warehouse
-from stock_pipeline.warehouse.commits import (
-    WRITES_DDL,
-    WRITES_TABLE,
-    retry_conflicts,
-    rollback,
-    write_transaction,
-)
+from stock_pipeline.warehouse.commits import WRITES_DDL, WRITES_TABLE, retry_conflicts, rollback
 from stock_pipeline.warehouse.lake import Lake, shared_connection
+from stock_pipeline.warehouse.writers import catalog_of, write_transaction, writer_lock
 
 
 @dataclass(frozen=True)
@@ -302,36 +297,38 @@ def unreadable(where: object, exc: Exception) -> WarehouseUnreadableError:
     return WarehouseUnreadableError(damaged_warehouse(where, lines[0] if lines else repr(exc)))
 
 
-WAIT_SECONDS = 120.0
-
-
 @contextmanager
 def connect(
     where: Lake | str | Path,
     read_only: bool = False,
-    wait_seconds: float = WAIT_SECONDS,
+    wait_seconds: float | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection in UTC to the warehouse lake with every table and view created.
 
     ``where`` is a ``Lake`` or a setting (an embedded lake's directory, ``postgres:...``).
     Nothing queues: a reader sees the last committed snapshot and never blocks a writer;
     concurrent writers are reconciled at commit (``replace_slices``). ``read_only``
-    attaches the lake read-only once its layout is current; ``wait_seconds`` bounds the
-    retries of a catalog busy with other commits. Connections share one attached instance
-    per process (``shared_connection``), so opening one is cheap.
+    attaches the lake read-only once its layout is current; a read-write attach (it may
+    create the catalog and tables) holds the writer lock (``writers``). ``wait_seconds``
+    (default ``STOCK_PIPELINE_LOCK_TIMEOUT``) bounds waiting for other writers. Connections
+    share one attached instance per process (``shared_connection``), so opening one is cheap.
     """
     lake = Lake.at(where, settings.warehouse_data_path())
+    wait = settings.lock_timeout() if wait_seconds is None else wait_seconds
     con: duckdb.DuckDBPyConnection | None = None
     if read_only and lake.exists():
         try:
             con = shared_connection(
-                lake, read_only=True, prepare=_require_layout, wait_seconds=wait_seconds
+                lake, read_only=True, prepare=_require_layout, wait_seconds=wait
             )
         except _LayoutOutdated:
             con = None
     if con is None:
         con = shared_connection(
-            lake, prepare=lambda c: create_tables(c, wait_seconds), wait_seconds=wait_seconds
+            lake,
+            prepare=lambda c: create_tables(c, wait),
+            wait_seconds=wait,
+            attach_lock=lambda: writer_lock(lake, wait),
         )
     try:
         yield con
@@ -410,20 +407,61 @@ def _layout_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
     return changes
 
 
-def create_tables(con: duckdb.DuckDBPyConnection, wait_seconds: float = WAIT_SECONDS) -> None:
-    """Bring the lake to this version's layout in one commit (nothing to do: no commit)."""
+def create_tables(con: duckdb.DuckDBPyConnection, wait_seconds: float | None = None) -> None:
+    """Bring the lake to this version's layout in one commit (nothing to do: no commit).
 
-    def attempt() -> None:
+    A table created here gets one placeholder row in the same commit, deleted by a second:
+    DuckLake writes a table's statistics rows when the table first gets data, and a reader
+    of another process loading statistics at that moment can abort (see ``writers``); after
+    this, writes only update those rows.
+    """
+    wait = settings.lock_timeout() if wait_seconds is None else wait_seconds
+
+    def attempt() -> list[Table]:
         con.execute("BEGIN TRANSACTION")
         try:
+            created = [t for t in TABLES.values() if not table_exists(con, t.name)]
             for statement in _layout_changes(con):
                 con.execute(statement)
+            for table in created:
+                con.execute(_placeholder(table, "INSERT"))
+            con.execute("COMMIT")
+        except BaseException:
+            rollback(con)
+            raise
+        return created
+
+    def clear(created: list[Table]) -> None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in created:
+                con.execute(_placeholder(table, "DELETE"))
             con.execute("COMMIT")
         except BaseException:
             rollback(con)
             raise
 
-    retry_conflicts(attempt, "bring the warehouse tables up to date", wait_seconds)
+    with writer_lock(catalog_of(con), wait):
+        created = retry_conflicts(attempt, "bring the warehouse tables up to date", wait)
+        if created:
+            retry_conflicts(lambda: clear(created), "prime the new warehouse tables", wait)
+
+
+_PLACEHOLDER = {
+    "VARCHAR": "'~placeholder'",
+    "DATE": "DATE '1970-01-01'",
+    "TIMESTAMPTZ": "TIMESTAMPTZ '1970-01-01 00:00:00+00'",
+}
+
+
+def _placeholder(table: Table, verb: str) -> str:
+    """The INSERT of a table's placeholder row, or the DELETE of it (by its key)."""
+    values = {c: _PLACEHOLDER.get(table.column_type(c), "0") for c in table.column_names}
+    if verb == "INSERT":
+        cols = ", ".join(f'"{c}"' for c in values)
+        return f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join(values.values())})'
+    where = " AND ".join(f'"{c}" = {values[c]}' for c in table.key)
+    return f'DELETE FROM "{table.name}" WHERE {where}'
 
 
 def replace_slices(
@@ -433,7 +471,7 @@ def replace_slices(
     constants: Mapping[str, object] | None = None,
     within: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     within_tables: Sequence[str] = (),
-    wait_seconds: float = WAIT_SECONDS,
+    wait_seconds: float | None = None,
 ) -> int:
     """Replace every slice present in ``frame`` with the frame's rows, atomically.
 

@@ -124,6 +124,12 @@ def test_rows_are_parquet_files_under_the_data_directory(duckdb_file: Path) -> N
     store(duckdb_file, "AAPL")
     files = list((duckdb_file / "files").rglob("*.parquet"))
     assert files and (duckdb_file / "catalog.sqlite").exists()
-    prices = [str(f) for f in files if "intraday_prices" in str(f)]
     with connect(duckdb_file, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM read_parquet(?)", [prices]).fetchone() == (78,)
+        current = [
+            str(f)
+            for (f,) in con.execute(
+                "SELECT data_file FROM ducklake_list_files('lake', 'intraday_prices')"
+            ).fetchall()
+        ]
+        assert current and set(current) <= {str(f) for f in files}
+        assert con.execute("SELECT count(*) FROM read_parquet(?)", [current]).fetchone() == (78,)
