@@ -51,7 +51,8 @@ DEFAULT_LOCK_TIMEOUT_SECONDS = 120.0
 
 
 def lock_timeout() -> float:
-    """Seconds to wait for a warehouse held by another process (STOCK_PIPELINE_LOCK_TIMEOUT)."""
+    """Seconds a write waits for other writers: the lake's writer lock, then commit
+    conflicts, or another run of the same backfill (STOCK_PIPELINE_LOCK_TIMEOUT)."""
     raw = os.environ.get("STOCK_PIPELINE_LOCK_TIMEOUT", "").strip()
     if not raw:
         return DEFAULT_LOCK_TIMEOUT_SECONDS
