@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import duckdb
 
 from stock_pipeline.warehouse.commits import retry_conflicts
 from stock_pipeline.warehouse.lake import ALIAS
+from stock_pipeline.warehouse.writers import catalog_of, writer_lock
 
 SNAPSHOT_RETENTION_ENV = "STOCK_PIPELINE_SNAPSHOT_RETENTION_DAYS"
 DEFAULT_SNAPSHOT_RETENTION_DAYS = 7
@@ -36,6 +39,9 @@ def snapshot_retention() -> timedelta:
     if days < 0:
         raise ValueError(f"${SNAPSHOT_RETENTION_ENV}={raw!r} must not be negative")
     return timedelta(days=days)
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,15 +92,22 @@ def maintain(
 ) -> MaintenanceReport:
     """Compact, then expire snapshots older than ``now - keep_snapshots``, then delete files.
 
-    Each step is its own DuckLake commit, retried if a sync commits at the same time.
+    Each step is its own DuckLake commit under the writer lock (``writers``; a sync's write
+    waits for it, as for another sync's), retried if a commit conflicts all the same.
     """
     started = time.monotonic()
     before = footprint(con)
-    retry_conflicts(
+    catalog = catalog_of(con)
+
+    def step(work: Callable[[], T], what: str) -> T:
+        with writer_lock(catalog):
+            return retry_conflicts(work, what)
+
+    step(
         lambda: con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')").fetchall(),
         "merge adjacent files",
     )
-    retry_conflicts(
+    step(
         lambda: con.execute(f"CALL ducklake_rewrite_data_files('{ALIAS}')").fetchall(),
         "rewrite files with deletions",
     )
@@ -119,8 +132,8 @@ def maintain(
             f"SELECT snapshot_id FROM ducklake_expire_snapshots('{ALIAS}', versions => ?)", [old]
         ).fetchall()
 
-    expired = retry_conflicts(expire, "expire snapshots")
-    deleted = retry_conflicts(
+    expired = step(expire, "expire snapshots")
+    deleted = step(
         lambda: con.execute(
             f"SELECT path FROM ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)"
         ).fetchall(),
