@@ -94,7 +94,7 @@ def test_dagster_asset_materialize_one_partition_and_a_range(
     )
     assert ranged.returncode == 0, ranged.stderr[-3000:]
 
-    with connect(isolated_paths / "warehouse.duckdb", read_only=True) as con:
+    with connect(isolated_paths / "warehouse", read_only=True) as con:
         days = con.execute(
             "SELECT symbol, session_date::VARCHAR FROM intraday_prices GROUP BY ALL ORDER BY ALL"
         ).fetchall()

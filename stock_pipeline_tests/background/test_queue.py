@@ -103,7 +103,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     home, data = root / "dagster_home", root / "data"
     home.mkdir()
     (home / "dagster.yaml").write_text(DAGSTER_YAML)
-    database = data / "warehouse.duckdb"
+    database = data / "warehouse"
     log = root / "daemon.log"
     with (
         FakeYahoo(FakeYahooConfig(now=DEFAULT_TEST_NOW)) as fake,

@@ -98,7 +98,7 @@ def test_dg_launch_stores_one_partition(
     )
     assert result.returncode == 0, result.stderr[-3000:]
 
-    with connect(isolated_paths / "warehouse.duckdb", read_only=True) as con:
+    with connect(isolated_paths / "warehouse", read_only=True) as con:
         stored = con.execute(
             "SELECT symbol, session_date::VARCHAR, count(*) FROM intraday_prices GROUP BY ALL"
         ).fetchall()
