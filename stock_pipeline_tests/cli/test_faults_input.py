@@ -94,7 +94,7 @@ def every_command() -> list[str]:
             "garbage",
             "error: STOCK_PIPELINE_NOW='garbage' is not an ISO 8601 instant",
         ),
-        ("STOCK_PIPELINE_DUCKDB", "<dir>", "error: the warehouse path "),
+        ("STOCK_PIPELINE_WAREHOUSE", "<file>", "error: the warehouse path "),
     ],
 )
 def test_a_setting_that_cannot_work_is_refused_by_every_command(
@@ -108,14 +108,21 @@ def test_a_setting_that_cannot_work_is_refused_by_every_command(
     value: str,
     expected: str,
 ) -> None:
-    if value == "<dir>":
-        value = str(tmp_path)
-        expected += f"{tmp_path} is a directory"
+    old_file = tmp_path / "warehouse.duckdb"  # the single-file warehouse of earlier versions
+    old_file.write_bytes(b"DUCK" * 1024)
+    if value == "<file>":
+        value = str(old_file)
+        expected += f"{old_file} is a file, not a directory"
     with monkeypatch.context() as patched:
         patched.setenv(variable, value)
         result = cli(command)
     assert result.exit_code == 2, result.output
     assert first_error(result).startswith(expected), result.output
+    if variable == "STOCK_PIPELINE_WAREHOUSE":
+        assert "must be a directory (an embedded lake" in first_error(result)
+        assert "or postgres:<conninfo>" in first_error(result)
+        assert f"`stock-pipeline warehouse migrate --from {old_file}`" in first_error(result)
+    assert old_file.read_bytes() == b"DUCK" * 1024
     pd.testing.assert_frame_equal(rows_of(duckdb_file), stored)
 
 
