@@ -33,6 +33,7 @@ from stock_pipeline.cli import main
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.services.instance import get_instance
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect
 from stock_pipeline_tests.support.frames import bars
 from stock_pipeline_tests.support.pipeline import Pipeline
@@ -358,17 +359,22 @@ def test_a_sync_onto_a_full_disk_is_refused_before_any_run(
     full_disk: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    database = full_disk / "warehouse.duckdb"
-    shutil.copyfile(duckdb_file, database)
-    monkeypatch.setenv("STOCK_PIPELINE_DUCKDB", str(database))
+    database = full_disk / "warehouse"
+    # A lake's catalog records its data directory's absolute path, so a copied lake would
+    # not attach: store the same rows in a lake made on the small disk instead.
+    WarehouseResource(path=str(database)).write(INTRADAY_PRICES, stored)
+    monkeypatch.setenv("STOCK_PIPELINE_WAREHOUSE", str(database))
     fill(full_disk)
     result = cli("sync-intraday", "--date", "2026-11-24", "--force")
     assert result.exit_code == 2, result.output
+    lake = Lake.at(database)
     assert first_error(result).startswith(
-        f"error: the disk holding the warehouse {database} is full (0 KiB free; "
+        f"error: the disk holding the warehouse {lake} is full (0 KiB free; "
     ), result.output
+    assert "nothing was changed" in first_error(result)
     with dg.DagsterInstance.get() as instance:
         assert instance.get_runs() == []
+    (full_disk / "filler").unlink()  # the embedded catalog writes its WAL index even to read
     pd.testing.assert_frame_equal(rows_of(database), stored)
 
 
