@@ -136,58 +136,79 @@ def test_help_still_works_with_a_bad_setting(cli: Cli, monkeypatch: pytest.Monke
 # ---- a damaged warehouse ---------------------------------------------------------------
 
 
+def data_file(lake_dir: Path, table: str = "intraday_prices") -> Path:
+    """The largest Parquet file holding ``table``'s rows in an embedded lake."""
+    files = list((lake_dir / "files").rglob(f"{table}/*.parquet"))
+    assert files, f"no data file for {table} under {lake_dir}"
+    return max(files, key=lambda f: f.stat().st_size)
+
+
 def test_a_truncated_warehouse_fails_health_and_status_says_so(
     cli: Cli, stored: pd.DataFrame, duckdb_file: Path
 ) -> None:
     assert "every page read" in cli("health").output
-    size = duckdb_file.stat().st_size
-    os.truncate(duckdb_file, size // 2)
+    lake = Lake.at(duckdb_file)
+    cut = data_file(duckdb_file)
+    size = cut.stat().st_size
+    os.truncate(cut, size // 2)
     health = cli("health")
     assert health.exit_code == 1
     line = next(x for x in health.output.splitlines() if x.startswith("FAIL  warehouse"))
-    assert f"{duckdb_file} is damaged: truncated:" in line
-    assert f"but the file holds {size // 2}" in line
+    assert f"{lake} is damaged: table intraday_prices cannot be read: " in line, line
+    assert str(cut) in line, line
+    damaged = f"error: the warehouse {lake} is damaged or not a DuckLake ("
     status = cli("status")
-    assert status.exit_code == 2
-    assert first_error(status).startswith(
-        f"error: the warehouse {duckdb_file} is damaged or not a DuckDB file (IO Error:"
-    )
+    assert status.exit_code == 2, status.output
+    assert first_error(status).startswith(damaged), status.output
     plan = cli("sync-intraday", "--date", "2026-11-24", "--dry-run")
-    assert plan.exit_code == 2
-    assert first_error(plan).startswith(f"error: the warehouse {duckdb_file} is damaged")
+    assert plan.exit_code == 2, plan.output
+    assert first_error(plan).startswith(damaged), plan.output
+    assert cut.stat().st_size == size // 2
 
 
+@pytest.mark.parametrize("damage", ["garbled", "deleted"])
 def test_health_reads_data_pages_not_only_the_catalogue(
+    cli: Cli, stored: pd.DataFrame, duckdb_file: Path, damage: str
+) -> None:
+    """A damaged or missing data file: count(*) (catalog statistics) passes, the scan does not."""
+    target = data_file(duckdb_file)
+    if damage == "garbled":  # the file keeps its length, footer and magic bytes
+        body = bytearray(target.read_bytes())
+        middle = len(body) // 2
+        body[middle : middle + 16] = b"\xde\xad\xbe\xef" * 4
+        target.write_bytes(bytes(body))
+    else:
+        target.unlink()
+    if damage == "garbled":
+        with connect(duckdb_file, read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM intraday_prices").fetchone() == (len(stored),)
+    health = cli("health")
+    assert health.exit_code == 1
+    line = next(x for x in health.output.splitlines() if x.startswith("FAIL  warehouse"))
+    assert "is damaged: table intraday_prices cannot be read: " in line, line
+
+
+def test_a_catalog_that_is_not_a_database_is_explained(
     cli: Cli, stored: pd.DataFrame, duckdb_file: Path
 ) -> None:
-    """A damaged data block in a file of the right length: count(*) passes, the scan does not."""
-    with connect(duckdb_file, read_only=True) as con:
-        block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()
-        block = con.execute(
-            "SELECT max(block_id) FROM pragma_storage_info('intraday_prices') "
-            "WHERE column_name = 'close' AND persistent"
-        ).fetchone()
-    assert block_size is not None and block is not None and block[0] is not None
-    with duckdb_file.open("r+b") as f:
-        f.seek(3 * 4096 + int(block[0]) * int(block_size[0]))  # the block's checksum
-        f.write(b"\xde\xad\xbe\xef" * 4)
-    with duckdb.connect(str(duckdb_file), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM intraday_prices").fetchone() == (len(stored),)
+    catalog = duckdb_file / "catalog.sqlite"
+    garbage = b"not a database\n" * 1000
+    catalog.write_bytes(garbage)
+    for wal in duckdb_file.glob("catalog.sqlite-*"):
+        wal.unlink()
+    lake = Lake.at(duckdb_file)
+    for command in (["status"], ["sync-intraday", "--date", "2026-11-24", "--dry-run"]):
+        result = cli(*command)
+        assert result.exit_code == 2, result.output
+        assert first_error(result).startswith(
+            f"error: the warehouse {lake} is damaged or not a DuckLake ("
+        ), result.output
+        assert "file is not a database" in first_error(result)
     health = cli("health")
+    assert health.exit_code == 1
     line = next(x for x in health.output.splitlines() if x.startswith("FAIL  warehouse"))
-    assert "is damaged: table intraday_prices cannot be read: " in line
-
-
-def test_a_file_that_is_not_duckdb_is_explained(cli: Cli, duckdb_file: Path) -> None:
-    assert cli("symbols", "add", "--no-verify", "AAPL").exit_code == 0
-    duckdb_file.parent.mkdir(parents=True, exist_ok=True)
-    duckdb_file.write_bytes(b"not a database\n" * 1000)
-    result = cli("status")
-    assert result.exit_code == 2
-    assert first_error(result).startswith(
-        f"error: the warehouse {duckdb_file} is damaged or not a DuckDB file"
-    )
-    assert duckdb_file.read_bytes() == b"not a database\n" * 1000
+    assert f"{lake} is unreadable: " in line and "file is not a database" in line, line
+    assert catalog.read_bytes() == garbage
 
 
 # ---- chart output ----------------------------------------------------------------------
