@@ -174,6 +174,8 @@ def reconcile_orphan_runs(instance: dg.DagsterInstance) -> None:
         )
 
 
+# A run writes its Parquet files and the catalog's WAL only at its end (after Yahoo was
+# asked): below this a write would fail then, so a sync is refused up front instead.
 MIN_FREE_BYTES = 16 * 2**20
 
 

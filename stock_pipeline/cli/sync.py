@@ -111,10 +111,6 @@ def symbols_list() -> None:
 # ---- syncs -----------------------------------------------------------------------------
 
 
-# DuckDB writes a log, then whole 256 KiB blocks at checkpoint: below this a write fails
-# at the end of the run (after Yahoo was asked), so a sync is refused up front instead.
-
-
 def check_writable(lake: Lake) -> None:
     """Refuse a sync this user or this disk cannot store, before any run: the write would
     fail only at the end of each run, after Yahoo was asked, and be retried as an outage.
