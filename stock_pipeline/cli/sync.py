@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -23,8 +22,8 @@ from stock_pipeline.cli.interrupts import (
     SyncInterrupted,
     apply_sync_settings,
     existing_parent,
-    full_disk,
     finish_interrupted,
+    full_disk,
     notices_on_stderr,
     reconcile_orphan_runs,
     run_stoppable,
