@@ -441,6 +441,11 @@ def reader(tmp_path: Path) -> Iterator[str]:
         subprocess.run(["userdel", name], check=False)
 
 
+def lake_bytes(lake_dir: Path) -> dict[str, bytes]:
+    """Every file of an embedded lake, by its path inside the lake."""
+    return {str(f.relative_to(lake_dir)): f.read_bytes() for f in lake_dir.rglob("*") if f.is_file()}
+
+
 def run_as(user: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``stock-pipeline ARGS`` as ``user`` with no capability but reading files.
 
@@ -471,10 +476,11 @@ def test_a_read_only_warehouse_is_read_but_not_synced_by_another_user(
     subprocess.run(["chown", "-R", f"{reader}:{reader}", str(home)], check=True)
     for path in (tmp_path, duckdb_file.parent):
         path.chmod(0o755)
-    duckdb_file.chmod(0o644)
+    for path in (duckdb_file, *duckdb_file.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     env = {**os.environ, "DAGSTER_HOME": str(home), "STOCK_PIPELINE_DATA_DIR": str(home)}
-    env["STOCK_PIPELINE_DUCKDB"] = str(duckdb_file)
-    before = duckdb_file.read_bytes()
+    env["STOCK_PIPELINE_WAREHOUSE"] = str(duckdb_file)
+    before = lake_bytes(duckdb_file)
 
     status = run_as(reader, ["status"], env)
     assert status.returncode == 0, status.stderr
@@ -485,6 +491,6 @@ def test_a_read_only_warehouse_is_read_but_not_synced_by_another_user(
     assert sync.stderr.splitlines()[0].startswith(
         "error: cannot write the warehouse: not writable by this user (uid "
     ), sync.stderr
-    assert str(duckdb_file) in sync.stderr
-    assert duckdb_file.read_bytes() == before
+    assert str(duckdb_file / "catalog.sqlite") in sync.stderr
+    assert lake_bytes(duckdb_file) == before
     pd.testing.assert_frame_equal(rows_of(duckdb_file), stored)
