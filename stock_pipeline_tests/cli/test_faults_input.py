@@ -443,7 +443,9 @@ def reader(tmp_path: Path) -> Iterator[str]:
 
 def lake_bytes(lake_dir: Path) -> dict[str, bytes]:
     """Every file of an embedded lake, by its path inside the lake."""
-    return {str(f.relative_to(lake_dir)): f.read_bytes() for f in lake_dir.rglob("*") if f.is_file()}
+    return {
+        str(f.relative_to(lake_dir)): f.read_bytes() for f in lake_dir.rglob("*") if f.is_file()
+    }
 
 
 def run_as(user: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
