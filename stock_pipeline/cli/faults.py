@@ -27,6 +27,11 @@ DAMAGED = (
     "checksum",
     "serialization",
     "failed to read",
+    # the lake: a cut or foreign Parquet file, a missing one, a catalog that is not SQLite
+    "no magic bytes",
+    "variable-length int",
+    "cannot open file",
+    "file is not a database",
 )
 INSTANCE_GONE = ("unable to open database file", "no such table", "readonly database")
 DENIED = ("permission denied", "read-only file system")

@@ -29,7 +29,11 @@ import click
 from stock_pipeline.domain import stopping
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import dagster as dg
+
+    from stock_pipeline.warehouse.lake import Lake
 
 T = TypeVar("T")
 GRACE_SECONDS = 3.0
@@ -170,12 +174,39 @@ def reconcile_orphan_runs(instance: dg.DagsterInstance) -> None:
         )
 
 
+# A run writes its Parquet files and the catalog's WAL only at its end (after Yahoo was
+# asked): below this a write would fail then, so a sync is refused up front instead.
+MIN_FREE_BYTES = 16 * 2**20
+
+
+def existing_parent(path: Path) -> Path:
+    return next(p for p in path.parents if p.exists())
+
+
+def full_disk(lake: Lake) -> str | None:
+    """Why a sync cannot store into ``lake``'s local disk (under 16 MiB free), else None."""
+    local = [p for p in (lake.sqlite_file, lake.local_data_dir) if p is not None]
+    if not local:
+        return None
+    folder = local[-1] if local[-1].exists() else existing_parent(local[-1])
+    disk = os.statvfs(folder)
+    free = disk.f_bavail * disk.f_frsize
+    if free >= MIN_FREE_BYTES:
+        return None
+    return (
+        f"the disk holding the warehouse {lake} is full ({free // 1024} KiB free; a "
+        f"sync needs at least {MIN_FREE_BYTES // 2**20} MiB for its Parquet files); "
+        f"free space and run again; nothing was changed"
+    )
+
+
 def apply_sync_settings(lock_timeout: float | None) -> None:
     """--lock-timeout for this process, and settings checked before anything runs."""
     import duckdb
 
     from stock_pipeline import settings
     from stock_pipeline.defs.resources import YAHOO_URL_ENV
+    from stock_pipeline.domain.errors import StockPipelineError
     from stock_pipeline.warehouse.commits import BUSY_ERRORS
     from stock_pipeline.warehouse.lake import Lake
     from stock_pipeline.warehouse.tables import connect, unreadable
@@ -193,4 +224,9 @@ def apply_sync_settings(lock_timeout: float | None) -> None:
         except BUSY_ERRORS:
             pass  # busy with other commits: the sync retries its writes later
         except duckdb.Error as exc:
+            # An embedded catalog is read in WAL mode, which writes beside it even to read:
+            # on a full disk the read fails, and that is not damage.
+            full = full_disk(database)
+            if full:
+                raise StockPipelineError(full) from exc
             raise unreadable(database, exc) from exc

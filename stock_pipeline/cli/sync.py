@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,7 +21,9 @@ from stock_pipeline.cli.common import EXIT_PARTIAL, fail, guarded, parse_date
 from stock_pipeline.cli.interrupts import (
     SyncInterrupted,
     apply_sync_settings,
+    existing_parent,
     finish_interrupted,
+    full_disk,
     notices_on_stderr,
     reconcile_orphan_runs,
     run_stoppable,
@@ -109,11 +110,6 @@ def symbols_list() -> None:
 # ---- syncs -----------------------------------------------------------------------------
 
 
-# DuckDB writes a log, then whole 256 KiB blocks at checkpoint: below this a write fails
-# at the end of the run (after Yahoo was asked), so a sync is refused up front instead.
-MIN_FREE_BYTES = 16 * 2**20
-
-
 def check_writable(lake: Lake) -> None:
     """Refuse a sync this user or this disk cannot store, before any run: the write would
     fail only at the end of each run, after Yahoo was asked, and be retried as an outage.
@@ -123,7 +119,7 @@ def check_writable(lake: Lake) -> None:
         return
     blocked = []
     for path in local:
-        folder = path.parent if path.exists() else _existing_parent(path)
+        folder = path.parent if path.exists() else existing_parent(path)
         blocked += [
             str(p)
             for p in (path, folder)
@@ -136,19 +132,9 @@ def check_writable(lake: Lake) -> None:
             f"give this one write access. Reading (status, chart) works as is; nothing was "
             f"changed"
         )
-    folder = local[-1] if local[-1].exists() else _existing_parent(local[-1])
-    disk = os.statvfs(folder)
-    free = disk.f_bavail * disk.f_frsize
-    if free < MIN_FREE_BYTES:
-        fail(
-            f"the disk holding the warehouse {lake} is full ({free // 1024} KiB free; a "
-            f"sync needs at least {MIN_FREE_BYTES // 2**20} MiB for its Parquet files); "
-            f"free space and run again; nothing was changed"
-        )
-
-
-def _existing_parent(path: Path) -> Path:
-    return next(p for p in path.parents if p.exists())
+    full = full_disk(lake)
+    if full:
+        fail(full)
 
 
 def _check_delay(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:

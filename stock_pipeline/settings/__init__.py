@@ -29,8 +29,24 @@ WAREHOUSE_DATA_ENV = "STOCK_PIPELINE_WAREHOUSE_DATA"
 
 
 def warehouse_location() -> str:
-    """The warehouse (a DuckLake): an embedded lake's directory or ``postgres:<conninfo>``."""
-    return os.environ.get(WAREHOUSE_ENV) or str(data_dir() / "warehouse")
+    """The warehouse (a DuckLake): an embedded lake's directory or ``postgres:<conninfo>``.
+
+    A file there is refused at once: it is most likely the old single-file warehouse,
+    which DuckLake would otherwise report as a cryptic failure to create ``catalog.sqlite``.
+    """
+    location = os.environ.get(WAREHOUSE_ENV) or str(data_dir() / "warehouse")
+    if location.strip().startswith("postgres:"):
+        return location
+    path = Path(location.strip()).expanduser()
+    if path.exists() and not path.is_dir():
+        raise InvalidSettingError(
+            f"the warehouse path {path} is a file, not a directory ({WAREHOUSE_ENV}, or "
+            f"STOCK_PIPELINE_DATA_DIR/warehouse): it must be a directory (an embedded lake; "
+            f"a new one starts empty) or postgres:<conninfo>; an old single-file "
+            f"warehouse.duckdb is moved into a lake with `stock-pipeline warehouse migrate "
+            f"--from {path}`"
+        )
+    return location
 
 
 def warehouse_data_path() -> str | None:
@@ -87,7 +103,7 @@ def validate() -> None:
     from stock_pipeline.settings.automation import final_grace, short_session_refetches
 
     now()
-    duckdb_path()
+    warehouse_location()
     final_grace()
     short_session_refetches()
     execution.validate()

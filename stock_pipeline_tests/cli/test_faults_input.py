@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
@@ -33,6 +32,7 @@ from stock_pipeline.cli import main
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.services.instance import get_instance
+from stock_pipeline.warehouse.lake import Lake
 from stock_pipeline.warehouse.tables import INTRADAY_PRICES, connect
 from stock_pipeline_tests.support.frames import bars
 from stock_pipeline_tests.support.pipeline import Pipeline
@@ -94,7 +94,7 @@ def every_command() -> list[str]:
             "garbage",
             "error: STOCK_PIPELINE_NOW='garbage' is not an ISO 8601 instant",
         ),
-        ("STOCK_PIPELINE_DUCKDB", "<dir>", "error: the warehouse path "),
+        ("STOCK_PIPELINE_WAREHOUSE", "<file>", "error: the warehouse path "),
     ],
 )
 def test_a_setting_that_cannot_work_is_refused_by_every_command(
@@ -108,14 +108,21 @@ def test_a_setting_that_cannot_work_is_refused_by_every_command(
     value: str,
     expected: str,
 ) -> None:
-    if value == "<dir>":
-        value = str(tmp_path)
-        expected += f"{tmp_path} is a directory"
+    old_file = tmp_path / "warehouse.duckdb"  # the single-file warehouse of earlier versions
+    old_file.write_bytes(b"DUCK" * 1024)
+    if value == "<file>":
+        value = str(old_file)
+        expected += f"{old_file} is a file, not a directory"
     with monkeypatch.context() as patched:
         patched.setenv(variable, value)
         result = cli(command)
     assert result.exit_code == 2, result.output
     assert first_error(result).startswith(expected), result.output
+    if variable == "STOCK_PIPELINE_WAREHOUSE":
+        assert "must be a directory (an embedded lake" in first_error(result)
+        assert "or postgres:<conninfo>" in first_error(result)
+        assert f"`stock-pipeline warehouse migrate --from {old_file}`" in first_error(result)
+    assert old_file.read_bytes() == b"DUCK" * 1024
     pd.testing.assert_frame_equal(rows_of(duckdb_file), stored)
 
 
@@ -128,58 +135,79 @@ def test_help_still_works_with_a_bad_setting(cli: Cli, monkeypatch: pytest.Monke
 # ---- a damaged warehouse ---------------------------------------------------------------
 
 
+def data_file(lake_dir: Path, table: str = "intraday_prices") -> Path:
+    """The largest Parquet file holding ``table``'s rows in an embedded lake."""
+    files = list((lake_dir / "files").rglob(f"{table}/*.parquet"))
+    assert files, f"no data file for {table} under {lake_dir}"
+    return max(files, key=lambda f: f.stat().st_size)
+
+
 def test_a_truncated_warehouse_fails_health_and_status_says_so(
     cli: Cli, stored: pd.DataFrame, duckdb_file: Path
 ) -> None:
     assert "every page read" in cli("health").output
-    size = duckdb_file.stat().st_size
-    os.truncate(duckdb_file, size // 2)
+    lake = Lake.at(duckdb_file)
+    cut = data_file(duckdb_file)
+    size = cut.stat().st_size
+    os.truncate(cut, size // 2)
     health = cli("health")
     assert health.exit_code == 1
     line = next(x for x in health.output.splitlines() if x.startswith("FAIL  warehouse"))
-    assert f"{duckdb_file} is damaged: truncated:" in line
-    assert f"but the file holds {size // 2}" in line
+    assert f"{lake} is damaged: table intraday_prices cannot be read: " in line, line
+    assert str(cut) in line, line
+    damaged = f"error: the warehouse {lake} is damaged or not a DuckLake ("
     status = cli("status")
-    assert status.exit_code == 2
-    assert first_error(status).startswith(
-        f"error: the warehouse {duckdb_file} is damaged or not a DuckDB file (IO Error:"
-    )
+    assert status.exit_code == 2, status.output
+    assert first_error(status).startswith(damaged), status.output
     plan = cli("sync-intraday", "--date", "2026-11-24", "--dry-run")
-    assert plan.exit_code == 2
-    assert first_error(plan).startswith(f"error: the warehouse {duckdb_file} is damaged")
+    assert plan.exit_code == 2, plan.output
+    assert first_error(plan).startswith(damaged), plan.output
+    assert cut.stat().st_size == size // 2
 
 
+@pytest.mark.parametrize("damage", ["garbled", "deleted"])
 def test_health_reads_data_pages_not_only_the_catalogue(
+    cli: Cli, stored: pd.DataFrame, duckdb_file: Path, damage: str
+) -> None:
+    """A damaged or missing data file: count(*) (catalog statistics) passes, the scan does not."""
+    target = data_file(duckdb_file)
+    if damage == "garbled":  # the file keeps its length, footer and magic bytes
+        body = bytearray(target.read_bytes())
+        middle = len(body) // 2
+        body[middle : middle + 16] = b"\xde\xad\xbe\xef" * 4
+        target.write_bytes(bytes(body))
+    else:
+        target.unlink()
+    if damage == "garbled":
+        with connect(duckdb_file, read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM intraday_prices").fetchone() == (len(stored),)
+    health = cli("health")
+    assert health.exit_code == 1
+    line = next(x for x in health.output.splitlines() if x.startswith("FAIL  warehouse"))
+    assert "is damaged: table intraday_prices cannot be read: " in line, line
+
+
+def test_a_catalog_that_is_not_a_database_is_explained(
     cli: Cli, stored: pd.DataFrame, duckdb_file: Path
 ) -> None:
-    """A damaged data block in a file of the right length: count(*) passes, the scan does not."""
-    with connect(duckdb_file, read_only=True) as con:
-        block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()
-        block = con.execute(
-            "SELECT max(block_id) FROM pragma_storage_info('intraday_prices') "
-            "WHERE column_name = 'close' AND persistent"
-        ).fetchone()
-    assert block_size is not None and block is not None and block[0] is not None
-    with duckdb_file.open("r+b") as f:
-        f.seek(3 * 4096 + int(block[0]) * int(block_size[0]))  # the block's checksum
-        f.write(b"\xde\xad\xbe\xef" * 4)
-    with duckdb.connect(str(duckdb_file), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM intraday_prices").fetchone() == (len(stored),)
+    catalog = duckdb_file / "catalog.sqlite"
+    garbage = b"not a database\n" * 1000
+    catalog.write_bytes(garbage)
+    for wal in duckdb_file.glob("catalog.sqlite-*"):
+        wal.unlink()
+    lake = Lake.at(duckdb_file)
+    for command in (["status"], ["sync-intraday", "--date", "2026-11-24", "--dry-run"]):
+        result = cli(*command)
+        assert result.exit_code == 2, result.output
+        assert first_error(result).startswith(
+            f"error: the warehouse {lake} is damaged or not a DuckLake ("
+        ), result.output
+        assert "file is not a database" in first_error(result)
     health = cli("health")
+    assert health.exit_code == 1
     line = next(x for x in health.output.splitlines() if x.startswith("FAIL  warehouse"))
-    assert "is damaged: table intraday_prices cannot be read: " in line
-
-
-def test_a_file_that_is_not_duckdb_is_explained(cli: Cli, duckdb_file: Path) -> None:
-    assert cli("symbols", "add", "--no-verify", "AAPL").exit_code == 0
-    duckdb_file.parent.mkdir(parents=True, exist_ok=True)
-    duckdb_file.write_bytes(b"not a database\n" * 1000)
-    result = cli("status")
-    assert result.exit_code == 2
-    assert first_error(result).startswith(
-        f"error: the warehouse {duckdb_file} is damaged or not a DuckDB file"
-    )
-    assert duckdb_file.read_bytes() == b"not a database\n" * 1000
+    assert f"{lake} is unreadable: " in line and "file is not a database" in line, line
+    assert catalog.read_bytes() == garbage
 
 
 # ---- chart output ----------------------------------------------------------------------
@@ -351,17 +379,22 @@ def test_a_sync_onto_a_full_disk_is_refused_before_any_run(
     full_disk: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    database = full_disk / "warehouse.duckdb"
-    shutil.copyfile(duckdb_file, database)
-    monkeypatch.setenv("STOCK_PIPELINE_DUCKDB", str(database))
+    database = full_disk / "warehouse"
+    # A lake's catalog records its data directory's absolute path, so a copied lake would
+    # not attach: store the same rows in a lake made on the small disk instead.
+    WarehouseResource(path=str(database)).write(INTRADAY_PRICES, stored)
+    monkeypatch.setenv("STOCK_PIPELINE_WAREHOUSE", str(database))
     fill(full_disk)
     result = cli("sync-intraday", "--date", "2026-11-24", "--force")
     assert result.exit_code == 2, result.output
+    lake = Lake.at(database)
     assert first_error(result).startswith(
-        f"error: the disk holding the warehouse {database} is full (0 KiB free; "
+        f"error: the disk holding the warehouse {lake} is full (0 KiB free; "
     ), result.output
+    assert "nothing was changed" in first_error(result)
     with dg.DagsterInstance.get() as instance:
         assert instance.get_runs() == []
+    (full_disk / "filler").unlink()  # the embedded catalog writes its WAL index even to read
     pd.testing.assert_frame_equal(rows_of(database), stored)
 
 
@@ -408,6 +441,13 @@ def reader(tmp_path: Path) -> Iterator[str]:
         subprocess.run(["userdel", name], check=False)
 
 
+def lake_bytes(lake_dir: Path) -> dict[str, bytes]:
+    """Every file of an embedded lake, by its path inside the lake."""
+    return {
+        str(f.relative_to(lake_dir)): f.read_bytes() for f in lake_dir.rglob("*") if f.is_file()
+    }
+
+
 def run_as(user: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``stock-pipeline ARGS`` as ``user`` with no capability but reading files.
 
@@ -438,10 +478,11 @@ def test_a_read_only_warehouse_is_read_but_not_synced_by_another_user(
     subprocess.run(["chown", "-R", f"{reader}:{reader}", str(home)], check=True)
     for path in (tmp_path, duckdb_file.parent):
         path.chmod(0o755)
-    duckdb_file.chmod(0o644)
+    for path in (duckdb_file, *duckdb_file.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     env = {**os.environ, "DAGSTER_HOME": str(home), "STOCK_PIPELINE_DATA_DIR": str(home)}
-    env["STOCK_PIPELINE_DUCKDB"] = str(duckdb_file)
-    before = duckdb_file.read_bytes()
+    env["STOCK_PIPELINE_WAREHOUSE"] = str(duckdb_file)
+    before = lake_bytes(duckdb_file)
 
     status = run_as(reader, ["status"], env)
     assert status.returncode == 0, status.stderr
@@ -452,6 +493,6 @@ def test_a_read_only_warehouse_is_read_but_not_synced_by_another_user(
     assert sync.stderr.splitlines()[0].startswith(
         "error: cannot write the warehouse: not writable by this user (uid "
     ), sync.stderr
-    assert str(duckdb_file) in sync.stderr
-    assert duckdb_file.read_bytes() == before
+    assert str(duckdb_file / "catalog.sqlite") in sync.stderr
+    assert lake_bytes(duckdb_file) == before
     pd.testing.assert_frame_equal(rows_of(duckdb_file), stored)

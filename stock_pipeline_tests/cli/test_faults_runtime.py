@@ -1,9 +1,9 @@
 """Runtime faults (issue 14): what a user sees, how long it takes, what is kept.
 
 Each case is reproduced against the fake Yahoo and a real warehouse: Ctrl-C/SIGTERM in
-every phase of a sync (fetch, back-off, Dagster's step-retry wait, the warehouse lock
-wait), a `kill -9`, permanent errors, the lock held by another program, a 429 storm. The
-stored rows are compared before and after. The figures asserted here are the ones in
+every phase of a sync (fetch, back-off, Dagster's step-retry wait), a `kill -9`, permanent
+errors, a reader holding a transaction open on the lake, a 429 storm. The stored rows are
+compared before and after. The figures asserted here are the ones in
 docs/troubleshooting.md ("Runtime faults").
 """
 
@@ -20,7 +20,6 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 import yfinance.data
@@ -29,6 +28,8 @@ from click.testing import CliRunner, Result
 from stock_pipeline.cli import main
 from stock_pipeline.domain.partition_keys import SymbolDay
 from stock_pipeline.fake_yahoo import FakeYahoo
+from stock_pipeline.warehouse.lake import Lake
+from stock_pipeline.warehouse.tables import connect
 from stock_pipeline.yahoo.batch import fetch_intraday
 from stock_pipeline.yahoo.client import YahooClient, YahooSettings
 
@@ -71,7 +72,7 @@ def seeded(cli: Cli, duckdb_file: Path) -> pd.DataFrame:
 
 
 def stored_rows(database: Path) -> pd.DataFrame:
-    with duckdb.connect(str(database), read_only=True) as con:
+    with connect(database, read_only=True) as con:
         return con.execute("SELECT * FROM intraday_prices ORDER BY symbol, ts").df()
 
 
@@ -246,47 +247,6 @@ def test_a_signal_during_dagsters_step_retry_wait_ends_the_run_itself(
     assert in_the_wait, "no signal of three landed in Dagster's retry wait"
 
 
-@pytest.fixture
-def duckdb_holder(duckdb_file: Path, seeded: pd.DataFrame) -> Iterator[subprocess.Popen[str]]:
-    """Another program (not the pipeline) holding the warehouse read-write."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time\n"
-            f"con = duckdb.connect({str(duckdb_file)!r})\n"
-            "print('ready', flush=True)\n"
-            "time.sleep(120)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-    yield holder
-    holder.kill()
-    holder.wait()
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_during_the_lock_wait_stops_at_once(
-    signum: int,
-    duckdb_holder: subprocess.Popen[str],
-    seeded: pd.DataFrame,
-    spawn: Callable[..., Command],
-    duckdb_file: Path,
-) -> None:
-    sync = spawn("sync-intraday", "--symbols", "AAPL", "--date", DAY, "--force")
-    sync.wait_for(sync.stderr_has("waiting for the warehouse"), STARTUP_BOUND, "the lock wait")
-    waiting = next(line for line in sync.stderr if "waiting for the warehouse" in line)
-    assert f"pid {duckdb_holder.pid}" in waiting and "giving up in" in waiting
-    code, took, after = sync.signal_and_time(signum)
-    assert_stopped(code, took, after, signum)
-    duckdb_holder.kill()
-    duckdb_holder.wait()
-    assert stored_rows(duckdb_file).equals(seeded)
-
-
 # ---- runs left in limbo ------------------------------------------------------------------
 
 
@@ -345,72 +305,123 @@ def test_a_yahoo_url_that_cannot_work_fails_before_any_run(
 
 
 @pytest.mark.parametrize("force", [True, False])
-def test_a_file_that_is_not_duckdb_fails_in_seconds(
-    force: bool, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_catalog_that_is_not_a_database_fails_in_seconds(
+    force: bool,
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_yahoo: FakeYahoo,
 ) -> None:
     assert cli("symbols", "add", "--no-verify", "AAPL").exit_code == 0
-    bogus = tmp_path / "notes.txt"
-    bogus.write_text("not a database\n")
-    monkeypatch.setenv("STOCK_PIPELINE_DUCKDB", str(bogus))
+    bogus = tmp_path / "bogus_lake"
+    bogus.mkdir()
+    catalog = bogus / "catalog.sqlite"
+    catalog.write_text("not a database\n")
+    monkeypatch.setenv("STOCK_PIPELINE_WAREHOUSE", str(bogus))
+    fake_yahoo.reset_counters()
     args = ["sync-intraday", "--symbols", "AAPL", "--date", DAY] + (["--force"] if force else [])
     result, took = timed(cli, *args)
-    print(f"figure: not a DuckDB file (force={force}): exit {result.exit_code} after {took:.1f} s")
-    assert took < PERMANENT_BOUND, f"took {took:.1f} s"
-    assert result.exit_code == 2
-    assert result.output.splitlines()[0].startswith(
-        f"error: the warehouse {bogus} is damaged or not a DuckDB file (IO Error:"
+    print(
+        f"figure: catalog not a database (force={force}): exit {result.exit_code} after "
+        f"{took:.1f} s"
     )
-    assert "is not a valid DuckDB database file" in result.output
-    assert bogus.read_text() == "not a database\n"
+    assert took < PERMANENT_BOUND, f"took {took:.1f} s"
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[0].startswith(
+        f"error: the warehouse {Lake.at(bogus)} is damaged or not a DuckLake ("
+    ), result.output
+    assert "file is not a database" in result.output
+    assert sum(fake_yahoo.requests.values()) == 0, fake_yahoo.requests
+    assert catalog.read_text() == "not a database\n"
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_runs() == []
 
 
 def test_a_truncated_warehouse_fails_in_seconds(
     seeded: pd.DataFrame, cli: Cli, duckdb_file: Path
 ) -> None:
-    size = duckdb_file.stat().st_size
-    os.truncate(duckdb_file, size // 2)
+    cut = max(
+        (duckdb_file / "files").rglob("intraday_prices/*.parquet"), key=lambda f: f.stat().st_size
+    )
+    size = cut.stat().st_size
+    os.truncate(cut, size // 2)
     result, took = timed(cli, "sync-intraday", "--symbols", "AAPL", "--date", DAY, "--force")
-    print(f"figure: truncated warehouse: exit {result.exit_code} after {took:.1f} s")
+    print(f"figure: truncated data file: exit {result.exit_code} after {took:.1f} s")
     assert took < PERMANENT_BOUND, f"took {took:.1f} s"
-    # DuckDB opens the file (its header is intact); the run fails at the first data read,
-    # once: no step retry.
-    assert result.exit_code == 1
-    assert "    IOException: IO Error: Could not read enough bytes" in result.output
+    # The lake attaches (its catalog is whole); the run fails where the write reads the
+    # cut file (replacing the day's rows), once: no step retry.
+    assert result.exit_code == 1, result.output
+    assert (
+        f"InvalidInputException: Invalid Input Error: No magic bytes found at end of file "
+        f"'{cut}'" in result.output
+    )
     assert "Exceeded max_retries" not in result.output
     assert result.output.splitlines()[-1].startswith("done: 0 partition(s) stored, 1 failed")
-    assert duckdb_file.stat().st_size == size // 2
+    assert cut.stat().st_size == size // 2
 
 
-# ---- the lock held by another program ----------------------------------------------------
+# ---- a reader holding the lake open ------------------------------------------------------
 
 
-def test_the_lock_wait_names_the_holder_is_bounded_and_counts_requests(
-    duckdb_holder: subprocess.Popen[str],
+@pytest.fixture
+def lake_reader(duckdb_file: Path, seeded: pd.DataFrame) -> Iterator[subprocess.Popen[str]]:
+    """Another process (a notebook) holding a read transaction open on the lake."""
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from stock_pipeline.warehouse.reader import connect\n"
+            f"con = connect({str(duckdb_file)!r})\n"
+            "con.execute('BEGIN TRANSACTION')\n"
+            "n = con.execute('SELECT count(*) FROM intraday_prices').fetchone()[0]\n"
+            "print('ready', n, flush=True)\n"
+            "sys.stdin.readline()\n"
+            "n = con.execute('SELECT count(*) FROM intraday_prices').fetchone()[0]\n"
+            "print('still', n, flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None
+    assert reader.stdout.readline().split() == ["ready", str(len(seeded))]
+    yield reader
+    reader.kill()
+    reader.wait()
+
+
+def test_a_reader_holding_a_transaction_does_not_delay_a_sync(
+    lake_reader: subprocess.Popen[str],
     seeded: pd.DataFrame,
     cli: Cli,
     fake_yahoo: FakeYahoo,
     duckdb_file: Path,
 ) -> None:
+    """The single-file warehouse made a sync wait for any other holder; a lake does not."""
     yfinance.data.YfData.cache_get.cache_clear()  # the seeding sync's answer, in process
     fake_yahoo.reset_counters()
-    args = ["sync-intraday", "--symbols", "AAPL", "--date", DAY, "--force", "--lock-timeout", "3"]
+    other_day = "2026-11-23"
+    args = ["sync-intraday", "--symbols", "AAPL", "--date", other_day]
     result, took = timed(cli, *args)
-    print(f"figure: lock held, --lock-timeout 3: exit {result.exit_code} after {took:.1f} s")
-    assert result.exit_code == 1
-    assert took < 3 + PERMANENT_BOUND, f"took {took:.1f} s"
-    lines = result.output.splitlines()
-    waiting = next(line for line in lines if line.startswith("warning: waiting for the warehouse"))
-    assert f"DuckDB says pid {duckdb_holder.pid} (" in waiting and "giving up in 3 s" in waiting
-    assert any("WarehouseLockedError: gave up after waiting 3 s" in line for line in lines)
-    # The corporate-actions check reads the warehouse before any price request (which
-    # splits to refresh, which are known), so the wait comes first and gives up having
-    # spent nothing; the summary still counts (and says) what was spent.
-    spent = sum(fake_yahoo.requests.values())
-    assert spent == 0, fake_yahoo.requests
-    assert f"{spent} Yahoo requests" in lines[-1], lines[-1]
-    duckdb_holder.kill()
-    duckdb_holder.wait()
-    assert stored_rows(duckdb_file).equals(seeded)
+    print(f"figure: reader holding a transaction: sync exit {result.exit_code} after {took:.1f} s")
+    assert result.exit_code == 0, result.output
+    assert took < PERMANENT_BOUND, f"took {took:.1f} s"
+    assert "waiting for the warehouse" not in result.output
+    assert result.output.splitlines()[-1].startswith("done: 1 partition(s) stored, 0 failed")
+    after = stored_rows(duckdb_file)
+    assert len(after) == len(seeded) + 78
+    assert (
+        after[after.ts.dt.date.astype(str) == DAY]
+        .reset_index(drop=True)
+        .equals(seeded.reset_index(drop=True))
+    )
+    # The reader's transaction still sees the snapshot it began with.
+    assert lake_reader.stdin is not None and lake_reader.stdout is not None
+    lake_reader.stdin.write("\n")
+    lake_reader.stdin.flush()
+    assert lake_reader.stdout.readline().split() == ["still", str(len(seeded))]
 
 
 # ---- a 429 storm -------------------------------------------------------------------------
