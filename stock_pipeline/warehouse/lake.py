@@ -13,7 +13,9 @@ DuckDB's online extension install is not used: the extensions come from the
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -162,6 +164,36 @@ def _prepare_sqlite(file: Path) -> None:
         db.close()
 
 
+def _can_open_wal(file: Path) -> bool:
+    """Whether this user may open the WAL-mode catalog at all: SQLite creates or writes its
+    ``-wal`` and ``-shm`` files beside it even to read, so the folder must be writable."""
+    return os.access(file.parent, os.W_OK | os.X_OK) and (
+        not file.exists() or os.access(file, os.W_OK)
+    )
+
+
+_copies: list[tempfile.TemporaryDirectory[str]] = []  # removed when the process exits
+
+
+def _private_copy(file: Path) -> Path:
+    """A copy of the catalog (with its WAL) this user may open: a reader without write
+    access to the lake (another account's ``status``, ``chart``, notebook) reads the
+    snapshot current when it attached. The Parquet files are read where they are."""
+    folder = tempfile.TemporaryDirectory(prefix="stock-pipeline-catalog-")
+    _copies.append(folder)
+    copy = Path(folder.name) / file.name
+    wal = file.with_name(file.name + "-wal")
+    for _ in range(5):  # a commit landing mid-copy changes the WAL: copy again
+        before = wal.stat().st_mtime_ns if wal.exists() else None
+        shutil.copyfile(file, copy)
+        if before is not None:
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        after = wal.stat().st_mtime_ns if wal.exists() else None
+        if before == after:
+            break
+    return copy
+
+
 def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:
     """Credentials for an S3 data path from the standard AWS variables.
 
@@ -230,14 +262,18 @@ def open_connection(
                     f"(or point {settings.WAREHOUSE_ENV} at an existing one)"
                 )
             _prepare_sqlite(lake.sqlite_file)
-        if not lake.on_object_storage:
+        reading = read_only or as_of is not None
+        if not lake.on_object_storage and not reading:
             Path(lake.data_path).mkdir(parents=True, exist_ok=True)
         options = [f"DATA_PATH '{_quote(lake.data_path)}'"]
-        if read_only or as_of is not None:
+        if reading:
             options.append("READ_ONLY")
         if as_of is not None:
             options.append(f"SNAPSHOT_TIME '{as_of.isoformat()}'")
-        attach = f"ATTACH 'ducklake:{_quote(lake.catalog)}' AS {ALIAS} ({', '.join(options)})"
+        catalog = lake.catalog
+        if reading and lake.sqlite_file is not None and not _can_open_wal(lake.sqlite_file):
+            catalog = f"sqlite:{_private_copy(lake.sqlite_file)}"
+        attach = f"ATTACH 'ducklake:{_quote(catalog)}' AS {ALIAS} ({', '.join(options)})"
         retry_conflicts(lambda: con.execute(attach), f"attach {lake}", wait_seconds)
         con.execute(f"USE {ALIAS}")
         con.execute("SET TimeZone = 'UTC'")
