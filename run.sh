@@ -4,7 +4,7 @@
 #   ./run.sh test    the whole test suite, in parallel on every core (installs the Debian
 #                    packages the browser and proxy tests need when they are missing)
 #   ./run.sh test --fast   the inner loop: domain and unit tests, no processes, no browser
-#   ./run.sh bench   the benchmarks B1-B11 and P1, one table (BENCHMARKS.md; --smoke: reduced sizes)
+#   ./run.sh bench   the benchmarks B1-B12 and P1, one table (BENCHMARKS.md; --smoke: reduced sizes)
 #   ./run.sh <any stock-pipeline arguments>
 set -euo pipefail
 cd "$(dirname "$0")"
