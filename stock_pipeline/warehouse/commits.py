@@ -111,6 +111,18 @@ def claim_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
         )
 
 
+def in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], T]) -> T:
+    """``body()`` between BEGIN and COMMIT; rolled back if anything fails (COMMIT included)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = body()
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
+    return result
+
+
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back if a transaction is still open (a failed COMMIT has already ended it)."""
     try:

@@ -275,12 +275,10 @@ def open_connection(
             catalog = f"sqlite:{_private_copy(lake.sqlite_file)}"
         attach = f"ATTACH 'ducklake:{_quote(catalog)}' AS {ALIAS} ({', '.join(options)})"
         retry_conflicts(lambda: con.execute(attach), f"attach {lake}", wait_seconds)
-        con.execute(f"USE {ALIAS}")
-        con.execute("SET TimeZone = 'UTC'")
     except BaseException:
         con.close()
         raise
-    return con
+    return _in_use(con)
 
 
 # One DuckDB instance per process, lake and mode, with the lake attached: loading the
@@ -317,7 +315,11 @@ def shared_connection(
                     base.close()
                     raise
             _shared[key] = base
-    con = base.cursor()
+    return _in_use(base.cursor())
+
+
+def _in_use(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` with the lake as its default database and UTC as its time zone."""
     try:
         con.execute(f"USE {ALIAS}")
         con.execute("SET TimeZone = 'UTC'")

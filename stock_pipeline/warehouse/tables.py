@@ -17,7 +17,12 @@ import pandas as pd
 
 from stock_pipeline import settings
 from stock_pipeline.domain.errors import StockPipelineError, damaged_warehouse
-from stock_pipeline.warehouse.commits import WRITES_DDL, WRITES_TABLE, retry_conflicts, rollback
+from stock_pipeline.warehouse.commits import (
+    WRITES_DDL,
+    WRITES_TABLE,
+    in_transaction,
+    retry_conflicts,
+)
 from stock_pipeline.warehouse.lake import Lake, shared_connection
 from stock_pipeline.warehouse.writers import catalog_of, write_transaction, writer_lock
 
@@ -417,34 +422,28 @@ def create_tables(con: duckdb.DuckDBPyConnection, wait_seconds: float | None = N
     """
     wait = settings.lock_timeout() if wait_seconds is None else wait_seconds
 
-    def attempt() -> list[Table]:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            created = [t for t in TABLES.values() if not table_exists(con, t.name)]
-            for statement in _layout_changes(con):
-                con.execute(statement)
-            for table in created:
-                con.execute(_placeholder(table, "INSERT"))
-            con.execute("COMMIT")
-        except BaseException:
-            rollback(con)
-            raise
+    def update() -> list[Table]:
+        created = [t for t in TABLES.values() if not table_exists(con, t.name)]
+        for statement in _layout_changes(con):
+            con.execute(statement)
+        for table in created:
+            con.execute(_placeholder(table, "INSERT"))
         return created
 
     def clear(created: list[Table]) -> None:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table in created:
-                con.execute(_placeholder(table, "DELETE"))
-            con.execute("COMMIT")
-        except BaseException:
-            rollback(con)
-            raise
+        for table in created:
+            con.execute(_placeholder(table, "DELETE"))
 
     with writer_lock(catalog_of(con), wait):
-        created = retry_conflicts(attempt, "bring the warehouse tables up to date", wait)
+        created = retry_conflicts(
+            lambda: in_transaction(con, update), "bring the warehouse tables up to date", wait
+        )
         if created:
-            retry_conflicts(lambda: clear(created), "prime the new warehouse tables", wait)
+            retry_conflicts(
+                lambda: in_transaction(con, lambda: clear(created)),
+                "prime the new warehouse tables",
+                wait,
+            )
 
 
 _PLACEHOLDER = {

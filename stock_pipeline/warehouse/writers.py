@@ -32,7 +32,7 @@ from typing import TypeVar
 import duckdb
 
 from stock_pipeline import settings
-from stock_pipeline.warehouse.commits import claim_tables, retry_conflicts, rollback
+from stock_pipeline.warehouse.commits import claim_tables, in_transaction, retry_conflicts
 from stock_pipeline.warehouse.lake import ALIAS, POSTGRES_PREFIX, Lake
 from stock_pipeline.warehouse.lock import LockWait, warehouse_lock
 
@@ -123,16 +123,12 @@ def write_transaction(
     """
     wait = settings.lock_timeout() if wait_seconds is None else wait_seconds
 
+    def claimed() -> T:
+        claim_tables(con, tables)
+        return body()
+
     def attempt() -> T:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            claim_tables(con, tables)
-            result = body()
-            con.execute("COMMIT")
-        except BaseException:
-            rollback(con)
-            raise
-        return result
+        return in_transaction(con, claimed)
 
     with writer_lock(catalog_of(con), wait):
         return retry_conflicts(attempt, what, wait)

@@ -40,7 +40,7 @@ from stock_pipeline_tests.support.celery_workers import (
     redis_test_database,
 )
 from stock_pipeline_tests.support.dagster_processes import dagster_daemon, wait_for
-from stock_pipeline_tests.support.lake_catalog import postgres_catalog
+from stock_pipeline_tests.support.postgres import postgres_catalog
 
 pytestmark = pytest.mark.integration
 

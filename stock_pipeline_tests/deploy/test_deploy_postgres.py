@@ -16,14 +16,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import dagster as dg
-import psycopg2
 import pytest
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorType, TickStatus
 
@@ -36,6 +34,7 @@ from stock_pipeline.reporting.health import (
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.tables import connect
 from stock_pipeline_tests.support.deploy_location import EVERY_MINUTE
+from stock_pipeline_tests.support.postgres import scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -63,21 +62,8 @@ def tail(logs: Path, lines: int = 60) -> str:
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"stock_pipeline_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with scratch_database() as name:
         yield name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                [name],
-            )
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
 
 
 class Processes:

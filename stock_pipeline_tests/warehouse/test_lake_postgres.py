@@ -15,7 +15,7 @@ from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.fake_yahoo import FakeYahoo
 from stock_pipeline.settings import PROJECT_DIR
 from stock_pipeline.warehouse.lake import forget_shared
-from stock_pipeline_tests.support.lake_catalog import postgres_catalog
+from stock_pipeline_tests.support.postgres import postgres_catalog
 from stock_pipeline_tests.support.processes import hammer_slice, sync_range
 
 

@@ -1,4 +1,4 @@
-"""A PostgreSQL database of a test's own for a lake's catalog (the machine's PostgreSQL)."""
+"""A PostgreSQL database of a test's own (the machine's PostgreSQL), e.g. a lake's catalog."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import psycopg2
 
 
 @contextmanager
-def postgres_catalog() -> Iterator[str]:
-    """Create an empty database, yield the lake setting naming it, drop it afterwards."""
-    name = f"stock_pipeline_lake_{uuid.uuid4().hex[:12]}"
+def scratch_database(prefix: str = "stock_pipeline_test") -> Iterator[str]:
+    """Create an empty database, yield its name, drop it (and its sessions) afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgres:dbname={name} host=127.0.0.1 port=5432 user=postgres"
+        yield name
     finally:
         with admin.cursor() as cur:
             cur.execute(
@@ -27,3 +27,10 @@ def postgres_catalog() -> Iterator[str]:
             )
             cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
+
+
+@contextmanager
+def postgres_catalog() -> Iterator[str]:
+    """A scratch database as a lake setting (``STOCK_PIPELINE_WAREHOUSE``)."""
+    with scratch_database("stock_pipeline_lake") as name:
+        yield f"postgres:dbname={name} host=127.0.0.1 port=5432 user=postgres"
