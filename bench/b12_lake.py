@@ -38,7 +38,7 @@ class Params:
 
 
 FULL = Params()
-SMOKE = Params(symbols=5, days=3)
+SMOKE = Params(symbols=5, days=KEEP_DAYS + 3)  # long enough for snapshots to expire
 
 
 def session(syms: list[str], day: date, bars: int) -> pd.DataFrame:

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -87,10 +86,16 @@ class Side:
     detail: dict[str, Any]
 
 
-def _rows(database: Lake | Path) -> int:
+def _rows(database: Lake) -> int:
     with connect(database, read_only=True) as con:
         row = con.execute("SELECT count(*) FROM intraday_prices").fetchone()
     return int(row[0]) if row else 0
+
+
+# What a user would write: the table with its key, INSERT OR REPLACE into it.
+SCRIPT_TABLE = (
+    INTRADAY_PRICES.ddl().removesuffix(")") + ', PRIMARY KEY ("symbol", "interval", "ts"))'
+)
 
 
 def scheduled(params: Params, syms: list[str], tick: datetime, warm: bool) -> Side:
@@ -166,7 +171,7 @@ def bare_script(params: Params, syms: list[str], day: Any, warm: bool) -> Side:
         with stopwatch() as seconds:
             con = duckdb.connect(str(database))
             try:
-                con.execute(INTRADAY_PRICES.ddl())
+                con.execute(SCRIPT_TABLE)
                 for symbol in syms:
                     try:
                         raw = yf.Ticker(symbol, session=session).history(
@@ -197,13 +202,14 @@ def bare_script(params: Params, syms: list[str], day: Any, warm: bool) -> Side:
                     con.register("script_rows", rows)
                     con.execute("INSERT OR REPLACE INTO intraday_prices SELECT * FROM script_rows")
                     con.unregister("script_rows")
+                stored = con.execute("SELECT count(*) FROM intraday_prices").fetchone()
             finally:
                 con.close()
         counts, span = fake.stats()
         return Side(
             seconds[0],
             counts,
-            _rows(database),
+            int(stored[0]) if stored else 0,
             {"symbols_failed": failed, "yahoo_span_seconds": round(span, 2)},
         )
 

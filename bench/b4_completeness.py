@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
 from bench import NOW
@@ -127,7 +126,7 @@ def run(params: Params) -> list[Result]:
     days = sessions_back(latest_session(NOW), params.days)
     partitions = len(syms) * len(days)
     with workdir("b4") as root:
-        database = root / "data" / "warehouse.duckdb"
+        database = root / "data" / "warehouse"
         stored = populate(database, syms, days, params)
         find_gaps(database, syms, days)  # warm: imports, calendar caches
         timings = []
@@ -136,11 +135,8 @@ def run(params: Params) -> list[Result]:
             seconds, found = find_gaps(database, syms, days)
             timings.append(seconds)
         tick_seconds, tick = sensor_tick(root, database, syms)
-        con = duckdb.connect(str(database), read_only=True)
-        try:
+        with connect(database, read_only=True) as con:
             row = con.execute("SELECT count(*) FROM intraday_prices").fetchone()
-        finally:
-            con.close()
     seconds = statistics.median(timings)
     rate = partitions / seconds
     return [
