@@ -38,9 +38,24 @@ LOG_DIR="${LOG_DIR:-$PWD/data/logs}"
 mkdir -p "$LOG_DIR"
 
 pids=()
+alive() {
+  local pid
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
 stop() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Up to 30 s to finish their ticks, then killed with their children (as systemd does
+  # after TimeoutStopSec): a daemon signalled while still starting can miss the TERM.
+  for _ in $(seq 1 60); do alive || break; sleep 0.5; done
+  if alive; then
+    echo "still running 30 s after SIGTERM: killing" >&2
+    for pid in "${pids[@]}"; do
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    done
+  fi
   wait || true
 }
 trap stop INT TERM EXIT
