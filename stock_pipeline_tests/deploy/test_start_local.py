@@ -38,6 +38,19 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def as_from_a_shell() -> None:
+    """In the child: SIGTERM and SIGINT as a login shell gives them (default, unblocked).
+
+    Ignored or blocked signals are inherited across exec, and bash cannot trap a signal
+    that was ignored when it started; a pytest worker that has run other tests may have
+    either (in this session's CI runs the script and its daemon never saw the SIGTERM,
+    though the script stops in seconds when started from a shell or alone).
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def test_start_local_runs_both_and_stops_both(tmp_path: Path) -> None:
     home, logs, port = tmp_path / "home", tmp_path / "logs", free_port()
     env = {
@@ -52,6 +65,7 @@ def test_start_local_runs_both_and_stops_both(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=as_from_a_shell,
     )
     try:
         deadline = time.monotonic() + 150
