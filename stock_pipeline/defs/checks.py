@@ -24,6 +24,7 @@ import dagster as dg
 import pandas as pd
 
 from stock_pipeline.defs.assets.prices import daily_prices, intraday_prices
+from stock_pipeline.defs.dagster_private import skip_partition_listing_for_checks
 from stock_pipeline.defs.freshness import intraday_prices_fresh
 from stock_pipeline.defs.partitions import history_partitions, intraday_partitions
 from stock_pipeline.defs.resources import WarehouseResource
@@ -181,6 +182,7 @@ def intraday_prices_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckResult]:
     """Judge every (day, symbol) partition of the run from the bars DuckDB holds now."""
+    skip_partition_listing_for_checks(context)
     partitions = parse_intraday_keys(_checked_keys(context, intraday_partitions))
     slices = [{"symbol": p.symbol, "session_date": p.day} for p in partitions]
     with warehouse.connect(read_only=True) as con:
@@ -240,6 +242,7 @@ def daily_prices_checks(
 ) -> Iterator[dg.AssetCheckResult]:
     """Judge every (year, symbol) partition of the run; daily bars against intraday days,
     and each close against the previous stored one (across the year boundary too)."""
+    skip_partition_listing_for_checks(context)
     partitions = parse_history_keys(_checked_keys(context, history_partitions))
     slices = [{"symbol": p.symbol, "year": p.year} for p in partitions]
     symbols = sorted({p.symbol for p in partitions})

@@ -147,3 +147,64 @@ def workspace_in_process(instance: dg.DagsterInstance, workspace_file: Path) -> 
                 f"code location {origin.location_name} failed to load: {error.to_string()}"
             )
         yield workspace
+
+
+def skip_partition_listing_for_checks(context: dg.AssetCheckExecutionContext) -> int:
+    """Tell this check step which materialization it judges without listing every partition.
+
+    Why private: a check step that is not scoped to one partition (every check here: they
+    run once per run) finds "the materialization it judges" through Dagster's data version
+    cache, which first lists the checked asset's *whole* partition set (its dependency on
+    the asset maps to all partitions) and then, at ``SKIP_PARTITION_DATA_VERSION_
+    DEPENDENCY_THRESHOLD`` (100) keys or more, throws the list away and takes the asset's
+    latest event. At 5,000 symbols x 167 sessions that list is 835,000 keys: 7 s of CPU and
+    827 MiB per check step, measured in bench B8, and the peak of an hourly sync's run. This
+    fills the cache with exactly what Dagster would have computed for such an asset (the
+    latest materialization or observation, its data version), read from the asset record.
+    Assets with fewer partitions than the threshold, and single-partition steps (Dagster
+    then looks up that partition's materialization), are left to Dagster. Returns how
+    many asset keys were filled in; 0 where the step has no such cache (the public path
+    then runs unchanged, only slower).
+    """
+    from dagster._core.definitions.data_version import (
+        SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD,
+        extract_data_version_from_entry,
+    )
+    from dagster._core.definitions.partitions.context import partition_loading_context
+    from dagster._core.execution.context.data_version_cache import InputAssetVersionInfo
+
+    step = context.op_execution_context.get_step_execution_context()
+    cache = getattr(step, "_data_version_cache", None)
+    needed = ("input_asset_version_info", "_fetch_asset_records", "_get_input_asset_event")
+    if cache is None or not all(hasattr(cache, name) for name in needed):
+        return 0
+    if step.has_partition_key:
+        return 0
+    filled = 0
+    asset_layer = step.job_def.asset_layer
+    for asset_key in sorted({key.asset_key for key in context.selected_asset_check_keys}):
+        if asset_key in cache.input_asset_version_info or not asset_layer.has(asset_key):
+            continue
+        partitions_def = asset_layer.get(asset_key).partitions_def
+        if partitions_def is None:
+            continue
+        with partition_loading_context(dynamic_partitions_store=step.instance):
+            count = partitions_def.get_num_partitions()
+        if count < SKIP_PARTITION_DATA_VERSION_DEPENDENCY_THRESHOLD:
+            continue
+        record = cache._fetch_asset_records([asset_key]).get(asset_key)
+        event = cache._get_input_asset_event(asset_key, record)
+        entry = event.event_log_entry if event is not None else None
+        cache.input_asset_version_info[asset_key] = (
+            None
+            if event is None or entry is None or entry.dagster_event is None
+            else InputAssetVersionInfo(
+                event.storage_id,
+                entry.dagster_event.event_type,
+                extract_data_version_from_entry(entry),
+                event.run_id,
+                event.timestamp,
+            )
+        )
+        filled += 1
+    return filled

@@ -26,6 +26,7 @@ from pydantic import Field
 
 from stock_pipeline.defs.assets.prices import daily_prices
 from stock_pipeline.defs.concurrency import YAHOO_POOL
+from stock_pipeline.defs.dagster_private import skip_partition_listing_for_checks
 from stock_pipeline.defs.resources import WarehouseResource, YahooFinanceResource
 from stock_pipeline.domain.partition_keys import history_key
 from stock_pipeline.domain.reverification import (
@@ -200,6 +201,7 @@ def daily_prices_reverification(
     warehouse: WarehouseResource,
 ) -> Iterator[dg.AssetCheckResult]:
     """Fetch every active symbol's stored years again, compare, repair what differs."""
+    skip_partition_listing_for_checks(context)
     skip = _skip_reason(context)
     if skip:
         context.log.info("matches_yahoo not evaluated: %s", skip)

@@ -4,6 +4,7 @@ A failure here after a Dagster upgrade names the API that moved; fix that module
 """
 
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,56 @@ def test_dagster_s_own_commands_read_the_switch_from_the_project_s_env_file() ->
 
     values = get_env_var_dict(str(settings.PROJECT_DIR))
     assert values[dagster_private.PLANNED_EVENTS_ENV] == "1"
+
+
+def _run_with_check(instance: dg.DagsterInstance, use_hook: bool) -> tuple[int, Any]:
+    """A 200-partition asset and a per-run check on it, materialized over two partitions."""
+    keys = [f"p{i:03d}" for i in range(200)]
+    filled: list[int] = []
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(keys))
+    def wide(context: dg.AssetExecutionContext) -> None:
+        return None
+
+    @dg.multi_asset_check(specs=[dg.AssetCheckSpec("ok", asset=wide)])
+    def wide_ok(context: dg.AssetCheckExecutionContext) -> Any:
+        if use_hook:
+            filled.append(dagster_private.skip_partition_listing_for_checks(context))
+        yield dg.AssetCheckResult(asset_key=wide.key, check_name="ok", passed=True)
+
+    tags = {
+        "dagster/asset_partition_range_start": "p001",
+        "dagster/asset_partition_range_end": "p002",
+    }
+    result = dg.materialize([wide, wide_ok], instance=instance, tags=tags)
+    assert result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    return (filled[0] if filled else -1), evaluation.target_materialization_data
+
+
+def test_a_per_run_check_finds_its_materialization_without_listing_every_partition(
+    pipeline: Pipeline, monkeypatch: Any
+) -> None:
+    from dagster._core.execution.context.system import StepExecutionContext
+
+    listed: list[str] = []
+    dagster_lists = StepExecutionContext.asset_partitions_subset_for_input
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        listed.append(self.step.key)
+        return dagster_lists(self, *args, **kwargs)
+
+    monkeypatch.setattr(StepExecutionContext, "asset_partitions_subset_for_input", spy)
+    latest = partial(pipeline.instance.fetch_materializations, dg.AssetKey("wide"), limit=1)
+
+    filled, target = _run_with_check(pipeline.instance, use_hook=True)
+    assert filled == 1, "Dagster's data version cache is gone: the check lists every partition"
+    assert listed == [], "the check step still listed the asset's partitions"
+    assert target is not None and target.storage_id == latest().records[0].storage_id
+
+    filled, dagster_target = _run_with_check(pipeline.instance, use_hook=False)
+    assert listed, "Dagster no longer lists the partitions here: the hook may be dropped"
+    # Dagster's own answer is the same kind: the asset's latest materialization.
+    assert dagster_target is not None
+    assert dagster_target.storage_id == latest().records[0].storage_id
+    assert dagster_target.run_id != target.run_id
