@@ -82,6 +82,8 @@ class Params:
     # Sync a later tick of the session: corporate actions already checked since the open
     # (the session's first sync refreshes every symbol's; that is measured by default).
     sync_actions_checked: bool = False
+    # The Yahoo resource's requests_per_second for the sync (None: the project's default).
+    sync_requests_per_second: float | None = None
 
 
 FULL = Params()
@@ -140,9 +142,13 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
                 requests = intraday_hourly_schedule.evaluate_tick(context).run_requests or []
             run_ids = []
             for request in requests:
+                run_config = dict(request.run_config or {})
+                if params.sync_requests_per_second is not None:
+                    rate = {"requests_per_second": params.sync_requests_per_second}
+                    run_config["resources"] = {"yahoo": {"config": rate}}
                 result = defs.resolve_job_def(request.job_name or JOB).execute_in_process(
                     instance=instance,
-                    run_config=request.run_config,
+                    run_config=run_config,
                     tags=request.tags,
                     raise_on_error=False,
                 )
@@ -157,6 +163,7 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
         "cpu_seconds": round(cpu[0], 2),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "actions_checked_before": params.sync_actions_checked,
+        "requests_per_second": params.sync_requests_per_second,
         "runs": len(run_ids),
         "runs_succeeded": sum(ok for ok, _ in run_ids),
         "events_by_type": events,
