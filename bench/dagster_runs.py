@@ -11,15 +11,20 @@ imports this needs live here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -310,3 +315,92 @@ def run_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
         "events": sum(events.values()),
         "events_by_type": events,
     }
+
+
+@dataclass
+class Webserver:
+    """A real ``dagster-webserver`` process serving one code location over HTTP."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log_file: Path
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST the query to ``/graphql`` as the UI does; its data, or an error naming it."""
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            payload = json.loads(answer.read())
+        if payload.get("errors"):
+            raise RuntimeError(f"GraphQL query failed: {payload['errors']}")
+        return dict(payload.get("data") or {})
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user + system) the webserver process has spent so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def launch_backfill(self, asset: str, keys: Sequence[str]) -> str:
+        """What the UI sends when a user backfills ``keys`` of ``asset``; the backfill's id."""
+        variables = {
+            "backfillParams": {"assetSelection": [{"path": [asset]}], "partitionNames": list(keys)}
+        }
+        answer = self.graphql(LAUNCH_PARTITION_BACKFILL_MUTATION, variables)
+        result = answer["launchPartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            raise RuntimeError(f"launchPartitionBackfill refused: {result}")
+        return str(result["backfillId"])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def webserver(home: Path, module: str, timeout: float = 300.0) -> Iterator[Webserver]:
+    """``dagster-webserver`` on the instance in ``home`` and the code location ``module``;
+    yielded once that location has loaded (the page's queries then time only themselves)."""
+    executable = Path(sys.executable).with_name("dagster-webserver")
+    port = _free_port()
+    log_file = home / f"webserver-{port}.log"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    with log_file.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(executable), "-m", module, "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Webserver(f"http://127.0.0.1:{port}", proc, log_file)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _location_loaded(server):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_file.read_text()[-2000:]
+                raise RuntimeError(f"dagster-webserver did not serve {module}:\n{tail}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        _stop(proc)
+
+
+def _location_loaded(server: Webserver) -> bool:
+    query = (
+        "{ workspaceOrError { ... on Workspace { locationEntries { "
+        "locationOrLoadError { __typename } } } } }"
+    )
+    try:
+        data = server.graphql(query)
+    except (urllib.error.URLError, ConnectionError, RuntimeError):
+        return False
+    entries = data["workspaceOrError"]["locationEntries"]
+    kinds = [e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] for e in entries]
+    if "PythonError" in kinds:
+        raise RuntimeError(f"the code location failed to load in dagster-webserver: {kinds}")
+    return bool(kinds) and all(kind == "RepositoryLocation" for kind in kinds)

@@ -184,6 +184,8 @@ def test_b8_check_bookkeeping_is_per_run_and_the_asset_page_is_measured() -> Non
     assert plan["dry_run_partitions"] < params.run_symbols  # the stored session is skipped
     assert plan["sensor_run_requests"] >= 1
     assert plan["submit_runs"] == plan["submit_planned_materializations"] == 1
+    # The UI's mutation went to a real webserver process, which did the work.
+    assert plan["backfill_launch_seconds"] > 0 < plan["backfill_launch_webserver_cpu_seconds"]
     assert results["B8-cli"].detail["symbols_list"] > 0
 
 
