@@ -2,10 +2,10 @@
 
 Dagster advises at most 100,000 partitions per asset. With 500 symbols:
 - intraday: one partition per NYSE session over a rolling window that starts on the first
-  day of the month STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back (default 7: about 150–170
-  sessions, so ≤ 85,000 partitions) — wider than Yahoo's 60-day lookback for 1m–90m bars,
-  and 60m bars reach back within it. A UI backfill's validation builds every symbol ×
-  session key, so its cost grows with the window;
+  day of the month STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back (default 3: about 60–85
+  sessions, so ≤ 42,500 partitions) — wider than Yahoo's 60-day lookback for 1m–90m bars
+  and the 30-day retention. Older sessions are not partitions; a UI backfill's validation
+  builds every symbol × session key, so the window is kept as short as that allows;
 - daily/weekly history: one partition per calendar year since 1980 (47 years ≈ 23,500
   partitions). A month grain would need 564 × 500 = 282,000 for full history.
 Keys read ``2026-11-27|AAPL`` and ``2026|AAPL`` (dimension values sorted by name).

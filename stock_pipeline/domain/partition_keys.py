@@ -17,8 +17,10 @@ SYMBOLS = "symbols"  # the dynamic partitions of registered symbols
 PARTITION_TIMEZONE = "America/New_York"
 HISTORY_FIRST_YEAR = 1980  # daily/weekly history: one partition per year from here
 # Intraday partitions: sessions from the first day of the month this many months back
-# (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS).
-DEFAULT_INTRADAY_WINDOW_MONTHS = 7
+# (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS). Three months cover Yahoo's 60-day lookback for
+# 1m-90m bars and the 30-day retention; every session more costs each UI backfill, whose
+# validation builds every symbol x session key (BENCHMARKS.md, B8: half the 7-month cost).
+DEFAULT_INTRADAY_WINDOW_MONTHS = 3
 
 
 def intraday_window_start(today: date, months: int) -> date:

@@ -94,7 +94,7 @@ MAX_INTRADAY_WINDOW_MONTHS = 24
 
 def intraday_window_months() -> int:
     """How far back the intraday partitions reach: sessions from the first day of the month
-    this many months back (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS, default 7).
+    this many months back (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS, default 3).
 
     Read when the code location loads (the partitions are built then), so the webserver, the
     daemon and run workers must share it, or they disagree on which partitions exist.

@@ -1,7 +1,7 @@
 """The partitions follow the clock: a process started a week ago sees this week's sessions.
 
 Intraday: NYSE sessions from the window start (the first of the month
-STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back, 7 by default), no holidays; history: years since
+STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back, 3 by default), no holidays; history: years since
 1980; both crossed with the registered symbols.
 """
 
@@ -33,14 +33,14 @@ def test_the_suite_s_pinned_clock_is_the_fake_yahoo_s() -> None:
     assert settings.now() == DEFAULT_TEST_NOW
 
 
-def test_the_window_starts_on_the_first_of_the_month_seven_months_back() -> None:
-    assert settings.intraday_window_months() == 7  # the suite runs with the default
-    assert trading_days.start.date() == date(2026, 4, 1)
-    assert trading_days.start.date() == intraday_window_start(DEFAULT_TEST_NOW.date(), 7)
+def test_the_window_starts_on_the_first_of_the_month_three_months_back() -> None:
+    assert settings.intraday_window_months() == 3  # the suite runs with the default
+    assert trading_days.start.date() == date(2026, 8, 1)
+    assert trading_days.start.date() == intraday_window_start(DEFAULT_TEST_NOW.date(), 3)
 
 
 def test_a_window_built_a_week_ago_sees_the_sessions_since_and_no_holiday() -> None:
-    built_a_week_ago = trading_days_partitions(intraday_window_start(date(2026, 11, 18), 7))
+    built_a_week_ago = trading_days_partitions(intraday_window_start(date(2026, 11, 18), 3))
     keys = built_a_week_ago.get_partition_keys(current_time=datetime(2026, 12, 2, 15, tzinfo=UTC))
     assert keys[-3:] == ["2026-11-30", "2026-12-01", "2026-12-02"]  # today's session included
     assert "2026-11-26" not in keys  # Thanksgiving
@@ -51,15 +51,17 @@ WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0)
 THANKSGIVING = "2026-11-26"
 
 
-def test_the_window_starts_seven_months_back_on_the_first_and_ends_today() -> None:
+def test_the_window_starts_three_months_back_on_the_first_session_and_ends_today() -> None:
     keys = trading_days.get_partition_keys(current_time=WEDNESDAY_NOON)
-    start = intraday_window_start(DEFAULT_TEST_NOW.date(), 7)  # the suite's pinned clock
-    assert keys[0] == start.isoformat() == "2026-04-01"
+    start = intraday_window_start(DEFAULT_TEST_NOW.date(), 3)  # the suite's pinned clock
+    assert start == date(2026, 8, 1)  # a Saturday: the first partition is Monday's session
+    assert keys[0] == "2026-08-03"
     assert keys[-1] == "2026-11-25"  # today's session is a partition while it trades
     assert keys == [d.isoformat() for d in sessions_between(start, date(2026, 11, 25))]
+    assert len(keys) == 82  # Labor Day off; 167 sessions with the former 7-month window
 
 
-@pytest.mark.parametrize(("months", "first"), [("1", "2026-10-01"), ("3", "2026-08-03")])
+@pytest.mark.parametrize(("months", "first"), [("1", "2026-10-01"), ("7", "2026-04-01")])
 def test_the_date_dimension_follows_the_setting(
     monkeypatch: pytest.MonkeyPatch, months: str, first: str
 ) -> None:
