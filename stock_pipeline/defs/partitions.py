@@ -2,8 +2,10 @@
 
 Dagster advises at most 100,000 partitions per asset. With 500 symbols:
 - intraday: one partition per NYSE session over a rolling window that starts on the first
-  day of the month seven months back (about 150–170 sessions, so ≤ 85,000 partitions) —
-  wider than Yahoo's 60-day lookback for 1m–90m bars, and 60m bars reach back within it;
+  day of the month STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back (default 3: about 60–85
+  sessions, so ≤ 42,500 partitions) — wider than Yahoo's 60-day lookback for 1m–90m bars
+  and the 30-day retention. Older sessions are not partitions; a UI backfill's validation
+  builds every symbol × session key, so the window is kept as short as that allows;
 - daily/weekly history: one partition per calendar year since 1980 (47 years ≈ 23,500
   partitions). A month grain would need 564 × 500 = 282,000 for full history.
 Keys read ``2026-11-27|AAPL`` and ``2026|AAPL`` (dimension values sorted by name).
@@ -42,8 +44,15 @@ def trading_days_partitions(start: date) -> dg.TimeWindowPartitionsDefinition:
     )
 
 
-# The window follows the clock (settings.now(): real time, or STOCK_PIPELINE_NOW when pinned).
-trading_days = trading_days_partitions(intraday_window_start(settings.now().date()))
+def intraday_trading_days() -> dg.TimeWindowPartitionsDefinition:
+    """The intraday date dimension as configured: the window follows the clock
+    (settings.now(): real time, or STOCK_PIPELINE_NOW when pinned) and reaches
+    STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back."""
+    today = settings.now().date()
+    return trading_days_partitions(intraday_window_start(today, settings.intraday_window_months()))
+
+
+trading_days = intraday_trading_days()
 history_years = dg.TimeWindowPartitionsDefinition(
     start=str(HISTORY_FIRST_YEAR),
     fmt="%Y",

@@ -16,13 +16,20 @@ KEY_SEPARATOR = "|"  # Dagster joins dimension values, sorted by name, with it
 SYMBOLS = "symbols"  # the dynamic partitions of registered symbols
 PARTITION_TIMEZONE = "America/New_York"
 HISTORY_FIRST_YEAR = 1980  # daily/weekly history: one partition per year from here
-INTRADAY_WINDOW_MONTHS = 7  # intraday: sessions from the first day of the month 7 months back
+# Intraday partitions: sessions from the first day of the month this many months back
+# (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS). Three months cover Yahoo's 60-day lookback for
+# 1m-90m bars and the 30-day retention; every session more costs each UI backfill, whose
+# validation builds every symbol x session key (BENCHMARKS.md, B8: half the 7-month cost).
+DEFAULT_INTRADAY_WINDOW_MONTHS = 3
 
 
-def intraday_window_start(today: date) -> date:
-    """First day of the month INTRADAY_WINDOW_MONTHS before ``today``'s month."""
-    months = today.year * 12 + today.month - 1 - INTRADAY_WINDOW_MONTHS
-    return date(months // 12, months % 12 + 1, 1)
+def intraday_window_start(today: date, months: int) -> date:
+    """First day of the month ``months`` before ``today``'s month: the first intraday
+    partition, so the window moves a month at a time, not every day."""
+    if months < 0:
+        raise ValueError(f"the intraday window cannot reach {months} months back")
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True, order=True)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import dagster as dg
 import duckdb
 
+from stock_pipeline import settings
 from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import InvalidDateRangeError, InvalidSymbolError
 from stock_pipeline.domain.intervals import intraday_spec, normalize_history_interval
@@ -174,11 +175,13 @@ def intraday_days(start: date | None, end: date | None, interval: str, now: date
             f"no NYSE trading day between {start} and {end} (weekend or holiday); the latest "
             f"session is {latest}"
         )
-    first_partition = intraday_window_start(now.date())
+    months = settings.intraday_window_months()
+    first_partition = intraday_window_start(now.date(), months)
     if days[0] < first_partition:
         raise InvalidDateRangeError(
             f"{days[0]} is before the first intraday partition ({first_partition}); intraday "
-            f"partitions cover a rolling window of recent sessions, use sync-historical for "
+            f"partitions cover the sessions from the first of the month {months} month(s) "
+            f"back (${settings.INTRADAY_WINDOW_MONTHS_ENV}); use sync-historical for "
             f"older daily bars"
         )
     check_lookback(days[0], interval, now)

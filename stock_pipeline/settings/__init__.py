@@ -2,7 +2,7 @@
 
 Read at run time (never at import), so a resource or command picks up the environment it
 runs in: STOCK_PIPELINE_DATA_DIR, STOCK_PIPELINE_WAREHOUSE, STOCK_PIPELINE_WAREHOUSE_DATA,
-STOCK_PIPELINE_DUCKDB, DAGSTER_HOME, STOCK_PIPELINE_NOW.
+STOCK_PIPELINE_DUCKDB, DAGSTER_HOME, STOCK_PIPELINE_NOW, STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stock_pipeline.domain.errors import InvalidSettingError
+from stock_pipeline.domain.partition_keys import DEFAULT_INTRADAY_WINDOW_MONTHS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Directories the pipeline creates (data dir, DAGSTER_HOME) are its owner's alone: the
@@ -85,6 +86,35 @@ def lock_timeout() -> float:
     return seconds
 
 
+INTRADAY_WINDOW_MONTHS_ENV = "STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS"
+# Two years: Yahoo serves no intraday bars older than 730 days (60m/1h), so a wider window
+# would only add partitions that can never be filled, each costing every UI backfill.
+MAX_INTRADAY_WINDOW_MONTHS = 24
+
+
+def intraday_window_months() -> int:
+    """How far back the intraday partitions reach: sessions from the first day of the month
+    this many months back (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS, default 3).
+
+    Read when the code location loads (the partitions are built then), so the webserver, the
+    daemon and run workers must share it, or they disagree on which partitions exist.
+    """
+    raw = os.environ.get(INTRADAY_WINDOW_MONTHS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_INTRADAY_WINDOW_MONTHS
+    try:
+        months = int(raw)
+    except ValueError:
+        months = None
+    if months is None or not 1 <= months <= MAX_INTRADAY_WINDOW_MONTHS:
+        raise InvalidSettingError(
+            f"{INTRADAY_WINDOW_MONTHS_ENV}={raw!r} is not a whole number of months from 1 to "
+            f"{MAX_INTRADAY_WINDOW_MONTHS} (default {DEFAULT_INTRADAY_WINDOW_MONTHS}); unset it "
+            f"for the default"
+        )
+    return months
+
+
 def make_private_dir(path: Path) -> None:
     """Create ``path`` and any missing parents with mode 0700; existing ones are left as set.
 
@@ -103,6 +133,7 @@ def validate() -> None:
     from stock_pipeline.settings.automation import final_grace, short_session_refetches
 
     now()
+    intraday_window_months()
     warehouse_location()
     final_grace()
     short_session_refetches()

@@ -1,10 +1,13 @@
 """The partitions follow the clock: a process started a week ago sees this week's sessions.
 
-Intraday: NYSE sessions from the window start, no holidays; history: years since 1980; both
-crossed with the registered symbols.
+Intraday: NYSE sessions from the window start (the first of the month
+STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back, 3 by default), no holidays; history: years since
+1980; both crossed with the registered symbols.
 """
 
 import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -15,9 +18,11 @@ from stock_pipeline.defs.partitions import (
     history_partitions,
     history_years,
     intraday_partitions,
+    intraday_trading_days,
     trading_days,
     trading_days_partitions,
 )
+from stock_pipeline.domain.errors import InvalidSettingError
 from stock_pipeline.domain.partition_keys import intraday_window_start
 from stock_pipeline.domain.trading_calendar import sessions_between
 from stock_pipeline.fake_yahoo import DEFAULT_TEST_NOW
@@ -28,14 +33,14 @@ def test_the_suite_s_pinned_clock_is_the_fake_yahoo_s() -> None:
     assert settings.now() == DEFAULT_TEST_NOW
 
 
-def test_the_window_starts_on_the_first_of_the_month_seven_months_back() -> None:
-    assert intraday_window_start(date(2026, 11, 25)) == date(2026, 4, 1)
-    assert intraday_window_start(date(2026, 3, 31)) == date(2025, 8, 1)
-    assert trading_days.start.date() == intraday_window_start(DEFAULT_TEST_NOW.date())
+def test_the_window_starts_on_the_first_of_the_month_three_months_back() -> None:
+    assert settings.intraday_window_months() == 3  # the suite runs with the default
+    assert trading_days.start.date() == date(2026, 8, 1)
+    assert trading_days.start.date() == intraday_window_start(DEFAULT_TEST_NOW.date(), 3)
 
 
 def test_a_window_built_a_week_ago_sees_the_sessions_since_and_no_holiday() -> None:
-    built_a_week_ago = trading_days_partitions(intraday_window_start(date(2026, 11, 18)))
+    built_a_week_ago = trading_days_partitions(intraday_window_start(date(2026, 11, 18), 3))
     keys = built_a_week_ago.get_partition_keys(current_time=datetime(2026, 12, 2, 15, tzinfo=UTC))
     assert keys[-3:] == ["2026-11-30", "2026-12-01", "2026-12-02"]  # today's session included
     assert "2026-11-26" not in keys  # Thanksgiving
@@ -46,12 +51,42 @@ WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0)
 THANKSGIVING = "2026-11-26"
 
 
-def test_the_window_starts_seven_months_back_on_the_first_and_ends_today() -> None:
+def test_the_window_starts_three_months_back_on_the_first_session_and_ends_today() -> None:
     keys = trading_days.get_partition_keys(current_time=WEDNESDAY_NOON)
-    start = intraday_window_start(DEFAULT_TEST_NOW.date())  # the suite's pinned clock
-    assert keys[0] == start.isoformat() == "2026-04-01"
+    start = intraday_window_start(DEFAULT_TEST_NOW.date(), 3)  # the suite's pinned clock
+    assert start == date(2026, 8, 1)  # a Saturday: the first partition is Monday's session
+    assert keys[0] == "2026-08-03"
     assert keys[-1] == "2026-11-25"  # today's session is a partition while it trades
     assert keys == [d.isoformat() for d in sessions_between(start, date(2026, 11, 25))]
+    assert len(keys) == 82  # Labor Day off; 167 sessions with the former 7-month window
+
+
+@pytest.mark.parametrize(("months", "first"), [("1", "2026-10-01"), ("7", "2026-04-01")])
+def test_the_date_dimension_follows_the_setting(
+    monkeypatch: pytest.MonkeyPatch, months: str, first: str
+) -> None:
+    monkeypatch.setenv(settings.INTRADAY_WINDOW_MONTHS_ENV, months)
+    keys = intraday_trading_days().get_partition_keys(current_time=WEDNESDAY_NOON)
+    assert keys[0] == first and keys[-1] == "2026-11-25"
+    monkeypatch.setenv(settings.INTRADAY_WINDOW_MONTHS_ENV, "0")
+    with pytest.raises(InvalidSettingError, match="STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS='0'"):
+        intraday_trading_days()
+
+
+def test_the_loaded_asset_s_partitions_follow_the_setting_of_the_process() -> None:
+    """What Dagster loads (the asset's partitions, built at import) in a process started with
+    the window set, as the webserver and daemon read it from their environment."""
+    probe = (
+        "from stock_pipeline.defs.assets.prices import intraday_prices as a;"
+        "from datetime import datetime;"
+        "d = a.partitions_def.get_partitions_def_for_dimension('date');"
+        "print(d.get_partition_keys(current_time=datetime(2026, 11, 25, 12))[0])"
+    )
+    env = {**os.environ, settings.INTRADAY_WINDOW_MONTHS_ENV: "12"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "2025-11-03"  # 2025-11-01 is a Saturday
 
 
 def test_holidays_and_weekends_are_no_partition() -> None:

@@ -68,15 +68,27 @@ def test_malformed_history_keys_are_refused(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("today", "start"),
+    ("today", "months", "start"),
     [
-        (date(2026, 11, 25), date(2026, 4, 1)),
-        (date(2026, 11, 1), date(2026, 4, 1)),
-        (date(2026, 7, 31), date(2025, 12, 1)),
-        (date(2026, 1, 15), date(2025, 6, 1)),
+        (date(2026, 11, 25), 3, date(2026, 8, 1)),
+        (date(2026, 11, 1), 3, date(2026, 8, 1)),
+        (date(2026, 11, 30), 3, date(2026, 8, 1)),  # a month at a time, not a day
+        (date(2026, 2, 10), 3, date(2025, 11, 1)),  # across New Year
+        (date(2026, 3, 31), 3, date(2025, 12, 1)),
+        (date(2026, 1, 15), 1, date(2025, 12, 1)),
+        (date(2026, 11, 25), 7, date(2026, 4, 1)),
+        (date(2026, 7, 31), 7, date(2025, 12, 1)),
+        (date(2026, 1, 15), 12, date(2025, 1, 1)),
+        (date(2026, 11, 25), 24, date(2024, 11, 1)),
+        (date(2026, 11, 25), 0, date(2026, 11, 1)),  # this month only
     ],
 )
-def test_the_intraday_window_starts_on_the_first_of_the_month_seven_months_back(
-    today: date, start: date
+def test_the_intraday_window_starts_on_the_first_of_the_month_so_many_months_back(
+    today: date, months: int, start: date
 ) -> None:
-    assert intraday_window_start(today) == start
+    assert intraday_window_start(today, months) == start
+
+
+def test_a_window_cannot_reach_forward() -> None:
+    with pytest.raises(ValueError, match="-1 months"):
+        intraday_window_start(date(2026, 11, 25), -1)

@@ -85,6 +85,16 @@ def test_impossible_intraday_days_are_refused(
         intraday_days(start, end, interval, NOW)
 
 
+def test_the_first_intraday_day_follows_the_window_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    july = date(2026, 7, 1)  # 60m bars reach back 730 days: only the window refuses it
+    with pytest.raises(InvalidDateRangeError, match=r"\(2026-08-01\).*3 month\(s\)"):
+        intraday_days(july, july, "60m", NOW)  # the default: three months back
+    monkeypatch.setenv("STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS", "7")
+    assert intraday_days(july, july, "60m", NOW) == [july]
+
+
 def test_history_years_from_a_period_or_dates() -> None:
     assert history_years("2y", None, None, WED) == [2024, 2025, 2026]
     assert history_years("max", None, None, WED)[0] == 1980

@@ -75,21 +75,30 @@ def test_daily_history_synced_before_a_split_and_a_dividend_matches_yahoo_after_
         assert set(view["currency"]) == {"USD"}  # from stocks
 
 
+# Intraday partitions reach three months back from the suite's clock (2026-11-25), so the
+# intraday test's split is within them (SPLT's default one, 2026-06-15, is not).
+INTRADAY_SPLIT = date(2026, 10, 14)
+BEFORE_INTRADAY_SPLIT = datetime(2026, 10, 13, 21, 0, tzinfo=UTC)  # Tuesday after the close
+AFTER_INTRADAY_SPLIT = datetime(2026, 10, 14, 21, 0, tzinfo=UTC)  # the split's session closed
+
+
+# No all-null bars: both sessions are complete (78 bars each), as SPLT's default ones were.
+@pytest.mark.fake_yahoo(splits={"SPLT": (SplitEvent(INTRADAY_SPLIT, 4),)}, null_bar_every=0)
 def test_intraday_bars_either_side_of_a_split_are_on_one_basis_in_the_view(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     pipeline.register(["SPLT"])
-    move_clock(pipeline, monkeypatch, BEFORE)
-    assert pipeline.materialize("intraday_prices", "2026-06-12|SPLT").success
-    move_clock(pipeline, monkeypatch, AFTER_SPLIT)
-    assert pipeline.materialize("intraday_prices", "2026-06-15|SPLT").success
+    move_clock(pipeline, monkeypatch, BEFORE_INTRADAY_SPLIT)
+    assert pipeline.materialize("intraday_prices", "2026-10-13|SPLT").success
+    move_clock(pipeline, monkeypatch, AFTER_INTRADAY_SPLIT)
+    assert pipeline.materialize("intraday_prices", "2026-10-14|SPLT").success
 
     raw = pipeline.query("SELECT session_date, avg(close) AS c FROM intraday_prices GROUP BY 1")
     level = dict(zip(pd.to_datetime(raw["session_date"]).dt.date, raw["c"], strict=True))
-    assert level[date(2026, 6, 12)] > 3 * level[date(2026, 6, 15)]  # as traded: pre-split
+    assert level[date(2026, 10, 13)] > 3 * level[INTRADAY_SPLIT]  # as traded: pre-split
 
     yahoo = yahoo_today(pipeline, tmp_path).intraday_window(
-        FetchWindow("SPLT", (date(2026, 6, 12), date(2026, 6, 15))), "5m", now=AFTER_SPLIT
+        FetchWindow("SPLT", (date(2026, 10, 13), INTRADAY_SPLIT)), "5m", now=AFTER_INTRADAY_SPLIT
     )
     view = pipeline.query("SELECT * FROM intraday_prices_adjusted ORDER BY ts")
     both = yahoo.merge(view, on="ts", suffixes=("_yahoo", ""))
