@@ -6,7 +6,12 @@ Thin wiring over the layers below (``domain``, ``settings``, ``yahoo``, ``wareho
 ``services``, ``reporting``); nothing below imports from here.
 """
 
-from stock_pipeline.defs.dagster_private import plan_each_run_in_one_event
+from stock_pipeline.defs.dagster_private import (
+    plan_each_run_in_one_event,
+    store_materializations_in_batches,
+)
 
-# Before any run is created in this process: one planned event per run, not per partition.
+# Before any run is created in this process: one planned event per run, not per partition,
+# and a step's materializations stored in batches (one insert each on PostgreSQL).
 plan_each_run_in_one_event()
+store_materializations_in_batches()

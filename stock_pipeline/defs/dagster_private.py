@@ -18,7 +18,7 @@ from typing import Any
 
 import dagster as dg
 
-from stock_pipeline.domain.run_keys import PLANNED_EVENTS_ENV
+from stock_pipeline.domain.run_keys import EVENT_BATCH_ENV, EVENT_BATCH_SIZE, PLANNED_EVENTS_ENV
 
 
 def add_partition_metadata_at_once(
@@ -74,6 +74,26 @@ def plan_each_run_in_one_event() -> None:
     An explicit value (``0`` turns it off) is kept.
     """
     os.environ.setdefault(PLANNED_EVENTS_ENV, "1")
+
+
+def store_materializations_in_batches() -> None:
+    """Have Dagster store a step's per-partition materializations in batches.
+
+    Why private: ``DAGSTER_EVENT_BATCH_SIZE`` is Dagster's own switch (read in
+    ``_core/instance/methods/event_methods.py``; "expected for cloud deployments"), not a
+    documented setting. A price step of 5,000 partitions yields 5,000 materialization
+    events; without it each is its own write. With it, PostgreSQL (the production instance
+    storage) stores up to ``EVENT_BATCH_SIZE`` of them in one insert and updates the asset's
+    record once: 2,000 partitions' materializations took 97 s without it and 2.7 s with it
+    (scratch PostgreSQL database, bench machine). SQLite (the local default) has no batch
+    write and stores them one by one either way. Per-partition status is unchanged: every
+    partition keeps its own materialization event.
+
+    Set, like the planned-events switch, in every process that imports
+    ``stock_pipeline.defs`` (run workers, where a step's events are written), in ``.env``
+    and in the systemd environment file. An explicit value (``0`` turns it off) is kept.
+    """
+    os.environ.setdefault(EVENT_BATCH_ENV, str(EVENT_BATCH_SIZE))
 
 
 def mark_partitions_failed(context: dg.AssetExecutionContext, keys: Sequence[str]) -> int:

@@ -31,6 +31,10 @@ SCHEDULED_TIME_TAG = ".dagster/scheduled_execution_time"
 # Dagster's switch for one planned-materialization event per run instead of one per
 # partition (read by its event log storage; set by stock_pipeline/defs/dagster_private.py).
 PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+# Dagster's switch for writing a step's per-partition materializations in batches of this
+# size (set by stock_pipeline/defs/dagster_private.py).
+EVENT_BATCH_ENV = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = 1000
 
 # Op names whose config the project sets.
 INTRADAY_OP = "intraday_prices"

@@ -3,6 +3,7 @@
 A failure here after a Dagster upgrade names the API that moved; fix that module, nowhere else.
 """
 
+import os
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
@@ -107,6 +108,7 @@ def test_dagster_s_own_commands_read_the_switch_from_the_project_s_env_file() ->
 
     values = get_env_var_dict(str(settings.PROJECT_DIR))
     assert values[dagster_private.PLANNED_EVENTS_ENV] == "1"
+    assert values[dagster_private.EVENT_BATCH_ENV] == str(dagster_private.EVENT_BATCH_SIZE)
 
 
 def _run_with_check(instance: dg.DagsterInstance, use_hook: bool) -> tuple[int, Any]:
@@ -160,3 +162,36 @@ def test_a_per_run_check_finds_its_materialization_without_listing_every_partiti
     assert dagster_target is not None
     assert dagster_target.storage_id == latest().records[0].storage_id
     assert dagster_target.run_id != target.run_id
+
+
+def test_a_step_s_partition_materializations_are_stored_in_one_batch(
+    pipeline: Pipeline, monkeypatch: Any
+) -> None:
+    """With the switch a multi-partition step hands its materializations to the storage's
+    batch write (PostgreSQL inserts them at once); every partition is still materialized."""
+    storage_class = type(pipeline.instance.event_log_storage)
+    batches: list[int] = []
+    dagster_batch = storage_class.store_event_batch
+
+    def spy(self: Any, events: Any) -> None:
+        batches.append(len(events))
+        dagster_batch(self, events)
+
+    monkeypatch.setattr(storage_class, "store_event_batch", spy)
+    keys = ["a", "b", "c"]
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(keys))
+    def letters(context: dg.AssetExecutionContext) -> None:
+        return None
+
+    tags = {"dagster/asset_partition_range_start": "a", "dagster/asset_partition_range_end": "c"}
+    assert os.environ[dagster_private.EVENT_BATCH_ENV] == str(dagster_private.EVENT_BATCH_SIZE)
+    assert dg.materialize([letters], instance=pipeline.instance, tags=tags).success
+    assert batches == [3], "Dagster no longer batches a step's materializations"
+    status = pipeline.instance.get_status_by_partition(letters.key, keys, letters.partitions_def)
+    assert status == dict.fromkeys(keys, dg.AssetPartitionStatus.MATERIALIZED)
+
+    batches.clear()
+    monkeypatch.setenv(dagster_private.EVENT_BATCH_ENV, "0")
+    assert dg.materialize([letters], instance=pipeline.instance, tags=tags).success
+    assert batches == []  # the switch is what batches them
