@@ -22,7 +22,9 @@ Both talk to the same fake Yahoo, in a process of its own: ``latency`` seconds p
 and, like B7's, 429 above ``rate_limit`` requests per second. The details break the run
 down: the span of its Yahoo requests, each step's time and the events Dagster recorded.
 The pipeline's Yahoo rate is its resource setting (``requests_per_second``: the project
-default unless given here, passed as resource config).
+default unless given here, passed as resource config with the ceiling
+``max_requests_per_second`` equal to it: a fixed pace, as measured before the rate adapted;
+left at the default, the rate starts at 5/s and climbs towards 10/s).
 """
 
 from __future__ import annotations
@@ -122,7 +124,14 @@ def scheduled(params: Params, syms: list[str], tick: datetime, warm: bool) -> Si
             with connect(Lake.from_settings()) as con:  # by the market-open sync, 09:30
                 mark_checked(con, syms, session_open(latest_session(tick)))
         resources = (
-            {"yahoo": {"config": {"requests_per_second": params.requests_per_second}}}
+            {
+                "yahoo": {
+                    "config": {
+                        "requests_per_second": params.requests_per_second,
+                        "max_requests_per_second": params.requests_per_second,
+                    }
+                }
+            }
             if params.requests_per_second
             else {}
         )

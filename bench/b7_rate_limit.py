@@ -3,7 +3,9 @@
 Pipeline: ``stock-pipeline sync-intraday --symbols … --delay D`` (the command line, run
 in-process through click) for the latest session on a scratch instance, every symbol new
 to the machine (their timezones unknown to yfinance). ``--delay`` is 1 / ``requests_per_second``
-(9.5/s: 5% under the limit, as arrival times jitter); 0 leaves the resource's default rate.
+(9.5/s: 5% under the limit, as arrival times jitter); a ``--delay`` is a fixed pace (its
+ceiling is its rate: no climb, no halving), so this measures the pacing itself. 0 leaves
+the resource's default: a rate starting at 5/s and adapting up to 10/s.
 
 Ideal: the requests Yahoo had to answer (every request it did not refuse) at exactly the
 limit, ``requests ÷ 10`` seconds. Target: within 1.15× of that, and no 429. Two rows:

@@ -83,7 +83,10 @@ class _TimedView(ProgressView):
 def sync(params: Params, syms: list[str], progress: bool) -> Side:
     from stock_pipeline.definitions import defs
 
-    yahoo = {"requests_per_second": params.requests_per_second}
+    yahoo = {  # a fixed pace: the channel's cost, not the rate's climb, is measured
+        "requests_per_second": params.requests_per_second,
+        "max_requests_per_second": params.requests_per_second,
+    }
     with (
         workdir("p1") as root,
         scratch_instance(root / "home") as instance,

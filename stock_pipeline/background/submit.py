@@ -69,11 +69,14 @@ def _eager(eager: bool | None) -> bool:
 
 
 def yahoo_config(delay: float | None) -> dict[str, Any]:
-    """Yahoo resource config for the seed's ``delay``: minimum seconds between requests."""
+    """Yahoo resource config for the seed's ``delay``: minimum seconds between requests.
+
+    A gap the user asks for is a fixed pace: the ceiling is the start, so the rate does not
+    climb (nor halve on a 429: the circuit breaker's cool-down handles those)."""
     arguments.check_delay(delay)
     if delay is None:
         return {}
-    return {"requests_per_second": 1.0 / delay}
+    return {"requests_per_second": 1.0 / delay, "max_requests_per_second": 1.0 / delay}
 
 
 def _date(value: DateLike) -> date | None:

@@ -44,7 +44,7 @@ def _symbols(value: str | None) -> list[str] | None:
 
 
 def yahoo_overrides(delay: float | None) -> dict[str, Any]:
-    """Resource config for the seed's --delay: minimum seconds between Yahoo requests."""
+    """Resource config for the seed's --delay: a fixed gap between Yahoo requests."""
     from stock_pipeline.background.submit import yahoo_config
 
     try:
@@ -168,7 +168,8 @@ def _common_sync_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--delay",
             type=float,
             callback=_check_delay,
-            help="Minimum seconds between Yahoo requests (rate limit); positive and finite.",
+            help="Seconds between Yahoo requests, a fixed pace (without it the rate starts at "
+            "5/s and adapts); positive and finite.",
         ),
         click.option("--quiet", is_flag=True, help="Print only the summary line."),
         click.option(
@@ -380,7 +381,7 @@ def sync_historical(
 
 @click.command("sync-actions")
 @click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all active).")
-@click.option("--delay", type=float, help="Minimum seconds between Yahoo requests (rate limit).")
+@click.option("--delay", type=float, help="Seconds between Yahoo requests (a fixed pace).")
 @guarded
 def sync_actions(symbols_: str | None, delay: float | None) -> None:
     """Refresh corporate actions (splits, dividends) alone: one Yahoo request per symbol."""
@@ -426,7 +427,7 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
 @click.command("reverify")
 @click.option("--symbols", "symbols_", help="Comma-separated symbols (default: all active).")
 @click.option("--dry-run", is_flag=True, help="Compare and report only; store nothing.")
-@click.option("--delay", type=float, help="Minimum seconds between Yahoo requests (rate limit).")
+@click.option("--delay", type=float, help="Seconds between Yahoo requests (a fixed pace).")
 @guarded
 def reverify(symbols_: str | None, dry_run: bool, delay: float | None) -> None:
     """Compare stored daily bars with Yahoo today (one request per symbol); store differing

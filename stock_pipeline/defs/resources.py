@@ -30,7 +30,15 @@ class YahooFinanceResource(dg.ConfigurableResource):
         f"fake Yahoo). Unset: ${YAHOO_URL_ENV}, else Yahoo itself.",
     )
     requests_per_second: float = Field(
-        default=5.0, description="Upper bound on Yahoo requests per second in this process."
+        default=5.0,
+        description="Yahoo requests per second this process starts at; 0: no limit. The rate "
+        "climbs by 0.5 after each 20 answers without 429, up to max_requests_per_second, "
+        "and halves on a 429.",
+    )
+    max_requests_per_second: float = Field(
+        default=10.0,
+        description="Ceiling of the climbing Yahoo rate (lowered below the rate of any 429 "
+        "for the rest of the process). At or below requests_per_second: a fixed pace.",
     )
     max_retries: int = Field(
         default=3, description="Retries of a transient failure (429, 5xx, timeouts)."
@@ -45,6 +53,7 @@ class YahooFinanceResource(dg.ConfigurableResource):
             YahooSettings(
                 base_url=self.base_url or os.environ.get(YAHOO_URL_ENV) or None,
                 requests_per_second=self.requests_per_second,
+                max_requests_per_second=self.max_requests_per_second,
                 max_retries=self.max_retries,
                 backoff_seconds=self.backoff_seconds,
                 cache_dir=str(settings.yfinance_cache_dir()),

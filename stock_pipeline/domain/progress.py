@@ -45,7 +45,9 @@ class RunProgress:
     requests: int = 0  # every Yahoo request so far (cookie, crumb, quote, chart, retries)
     price_requests_planned: int = 0  # chart windows the run will ask for
     price_requests_done: int = 0
-    requests_per_second: float | None = None  # the Yahoo rate limit the run obeys
+    # The Yahoo rate limit the run obeys: configured while queued, then the rate the
+    # process paces at as the run goes (it climbs while Yahoo answers, halves on a 429).
+    requests_per_second: float | None = None
     last_failure: str | None = None
     channel_seconds: float = 0.0  # time the run spent keeping this channel (its cost)
 
@@ -165,11 +167,13 @@ class ProgressTracker:
         asset: str = "",
         interval: str = "",
         requests_per_second: float | None = None,
+        rate: Callable[[], float | None] | None = None,
         every: float = PUBLISH_EVERY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._publish = publish
+        self._rate = rate  # the rate now, read at each publication
         self._every = every
         self._clock = clock
         self._wall = wall_clock
@@ -269,6 +273,8 @@ class ProgressTracker:
     def _flush(self) -> None:
         began = self._clock()
         self.state = replace(self.state, updated_at=self._wall(), channel_seconds=self._spent)
+        if self._rate is not None:
+            self.state = replace(self.state, requests_per_second=self._rate())
         self._publish(self.state)
         now = self._clock()
         self._spent += now - began

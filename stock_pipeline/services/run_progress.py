@@ -121,8 +121,10 @@ def run_tracker(
     interval: str,
     requests_per_second: float | None,
     on_error: Callable[[str], None] = log.warning,
+    rate: Callable[[], float | None] | None = None,
 ) -> ProgressTracker | None:
-    """A tracker publishing to the run's file (None when progress is turned off)."""
+    """A tracker publishing to the run's file (None when progress is turned off); ``rate``
+    reads the Yahoo rate at each publication (it adapts as the run goes)."""
     if not progress_enabled():
         return None
     prune_progress(on_error)
@@ -133,6 +135,7 @@ def run_tracker(
         asset=asset,
         interval=interval,
         requests_per_second=requests_per_second,
+        rate=rate,
     )
     tracker.start()
     return tracker

@@ -73,6 +73,8 @@ class BatchResult:
     # History: the daily rows the answers held, whose dividends and splits columns are
     # events on their own ex-dates (a weekly row's are its week's). None: ``frame``'s.
     events: pd.DataFrame | None = None
+    # The requests per second the process paced Yahoo at when the fetch ended (it adapts).
+    rate_reached: float | None = None
 
     @property
     def failures(self) -> dict[str, PartitionFailure]:

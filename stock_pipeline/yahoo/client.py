@@ -75,7 +75,8 @@ QUOTE_COLUMNS = (
 @dataclass(frozen=True)
 class YahooSettings:
     base_url: str | None = None
-    requests_per_second: float = 5.0
+    requests_per_second: float = 5.0  # the rate the process starts at
+    max_requests_per_second: float = 10.0  # its ceiling; at or below the start: fixed
     max_retries: int = 3
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
@@ -91,10 +92,14 @@ def _session_for(settings: YahooSettings) -> YahooSession:
     with _SESSIONS_LOCK:
         session = _SESSIONS.get(settings.base_url)
         if session is None:
-            session = YahooSession(settings.base_url, settings.requests_per_second)
+            session = YahooSession(
+                settings.base_url,
+                settings.requests_per_second,
+                settings.max_requests_per_second,
+            )
             _SESSIONS[settings.base_url] = session
         else:
-            session.set_rate(settings.requests_per_second)
+            session.set_rate(settings.requests_per_second, settings.max_requests_per_second)
         # The host's cool-down after a 429 follows the client's back-off settings.
         session.circuit.base_seconds = settings.backoff_seconds
         session.circuit.max_seconds = settings.max_backoff_seconds
@@ -163,6 +168,12 @@ class YahooClient:
         with self.session.meter() as meter:
             yield meter
 
+    @property
+    def rate(self) -> float | None:
+        """The requests per second the process paces Yahoo at now (None: no limit); it
+        climbs while Yahoo answers and halves on a 429 (``yahoo.limiter``)."""
+        return self.session.limiter.rate
+
     def _backoff(self, attempt: int) -> float:
         base = min(self.settings.max_backoff_seconds, self.settings.backoff_seconds * 2**attempt)
         return base * random.uniform(0.5, 1.5)
@@ -184,7 +195,8 @@ class YahooClient:
                 raise RateLimitedError(
                     symbol,
                     f"Yahoo answered 429 to the last {strikes} requests of this process; "
-                    f"giving up for now. Lower requests_per_second (--delay) or wait a few "
+                    f"giving up for now. Lower requests_per_second and "
+                    f"max_requests_per_second (or pin a pace with --delay) or wait a few "
                     f"minutes",
                 )
             delay = self._backoff(attempt)

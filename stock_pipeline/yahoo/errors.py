@@ -41,8 +41,8 @@ def classify(
     if isinstance(exc, yfexc.YFRateLimitError | RateLimitedResponse) or 429 in data_statuses:
         return RateLimitedError(
             symbol,
-            "Yahoo answered 429 Too Many Requests; lower requests_per_second "
-            "(--delay) or wait a few minutes",
+            "Yahoo answered 429 Too Many Requests; lower requests_per_second and "
+            "max_requests_per_second (or pin a pace with --delay) or wait a few minutes",
         )
     if any(status >= 500 for status in data_statuses) or "CURRENTLY DOWN" in str(exc):
         return YahooServerError(

@@ -1,7 +1,8 @@
 """The HTTP session yfinance uses: rate limited, metered, optionally redirected.
 
 yfinance accepts a curl_cffi ``Session``; this subclass sees every request yfinance makes.
-It waits for the rate limiter and the host's circuit breaker (``circuit``: no request
+It waits for the rate limiter (whose rate climbs while Yahoo answers and halves on a 429,
+``limiter``) and the host's circuit breaker (``circuit``: no request
 goes out while Yahoo is answering 429, and a 429 ends the call instead of letting yfinance
 fetch a new cookie and crumb), counts the request by kind (and into any meter open on the
 calling thread), remembers the answer's status for error classification, and, when a base
@@ -12,11 +13,10 @@ with path and query unchanged.
 from __future__ import annotations
 
 import http.cookiejar
-import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +26,7 @@ from curl_cffi import requests as curl_requests
 
 from stock_pipeline.domain import stopping
 from stock_pipeline.yahoo.circuit import RATE_LIMITED, HostCircuit, RateLimitedResponse
+from stock_pipeline.yahoo.limiter import RateLimiter
 
 YAHOO_COOKIE_DOMAIN = ".yahoo.com"
 
@@ -90,53 +91,34 @@ class RequestMeter:
         self.counts.update(other.counts)
 
 
-class RateLimiter:
-    """Lets requests go at least 1/rate seconds apart across all threads of a process.
-
-    The gap is measured from the instant the previous request was actually let go, not
-    from a slot reserved for it in advance: a thread that wakes late (busy interpreter)
-    then delays the next one instead of leaving the two close together — which a server
-    counting requests in a sliding one-second window refuses with 429 (BENCHMARKS.md, B7).
-    Waiting threads queue on the lock; the one at its head sleeps out the gap.
-    """
-
-    def __init__(
-        self, requests_per_second: float | None, sleep: Callable[[float], None] = stopping.sleep
-    ) -> None:
-        self.requests_per_second = requests_per_second
-        self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
-        self._last = -math.inf
-        self._lock = threading.Lock()
-        self._sleep = sleep
-
-    def acquire(self) -> float:
-        """Wait for this request's turn; the instant (``time.monotonic``) it may go."""
-        if not self._interval:
-            return time.monotonic()
-        with self._lock:
-            wait = self._last + self._interval - time.monotonic()
-            if wait > 0:
-                self._sleep(wait)
-            self._last = time.monotonic()
-            return self._last
-
-
 class YahooSession(curl_requests.Session):
     """The one session handed to yfinance (it keeps a process-wide singleton)."""
 
-    def __init__(self, base_url: str | None = None, requests_per_second: float | None = None):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        requests_per_second: float | None = None,
+        max_requests_per_second: float | None = None,
+    ):
         super().__init__(impersonate="chrome")
         self.base_url = base_url.rstrip("/") if base_url else None
-        self.limiter = RateLimiter(requests_per_second)
+        self.limiter = RateLimiter(requests_per_second, max_requests_per_second)
         self.circuit = HostCircuit()
         self.totals: Counter[str] = Counter()
         self._totals_lock = threading.Lock()
         self._local = threading.local()
 
-    def set_rate(self, requests_per_second: float | None) -> None:
-        """Change the rate; an unchanged rate keeps the limiter (and the last request's time)."""
-        if requests_per_second != self.limiter.requests_per_second:
-            self.limiter = RateLimiter(requests_per_second)
+    def set_rate(
+        self, requests_per_second: float | None, max_requests_per_second: float | None = None
+    ) -> None:
+        """Change the rate settings; unchanged ones keep the limiter: the last request's time,
+        and the rate learned so far (a later run of the process starts where it got to)."""
+        limiter = self.limiter
+        if (requests_per_second, max_requests_per_second) != (
+            limiter.requests_per_second,
+            limiter.max_requests_per_second,
+        ):
+            self.limiter = RateLimiter(requests_per_second, max_requests_per_second)
 
     @contextmanager
     def meter(self) -> Iterator[RequestMeter]:
@@ -171,8 +153,9 @@ class YahooSession(curl_requests.Session):
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **extra_headers}
         stopping.check()
         self.circuit.wait_turn(stopping.sleep)
+        limiter = self.limiter  # the one that let it go hears its answer
         try:
-            self.limiter.acquire()
+            turn = limiter.acquire()
         except BaseException:
             self.circuit.record(None)  # not sent: another thread may probe
             raise
@@ -187,6 +170,7 @@ class YahooSession(curl_requests.Session):
             raise
         status = int(response.status_code)
         self._record(kind, status)
+        limiter.record(turn, status)
         if status == RATE_LIMITED:
             raise RateLimitedResponse(kind)
         if extra_headers and kind == "cookie":

@@ -110,7 +110,8 @@ def test_without_eager_the_runs_wait_in_the_queue_for_the_daemon(
         assert run.tags["stock_pipeline/origin"] == "background"
         config: Any = run.run_config
         yahoo = config["resources"]["yahoo"]["config"]
-        assert yahoo["requests_per_second"] == 2.0  # at least 0.5 s between requests
+        assert yahoo["requests_per_second"] == 2.0  # 0.5 s between requests
+        assert yahoo["max_requests_per_second"] == 2.0  # a pace asked for: it does not climb
     with pytest.raises(TimeoutError, match="dagster-daemon is not running"):
         handle.wait(timeout=0.1, poll_interval=0.05)
     assert handle.cancel() == list(handle.run_ids)

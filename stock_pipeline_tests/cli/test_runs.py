@@ -58,7 +58,8 @@ def test_background_sync_queues_runs_and_prints_how_to_follow_them(cli: Cli) -> 
             assert run.status == dg.DagsterRunStatus.QUEUED
             assert run.tags["stock_pipeline/origin"] == "background"
             config: Any = run.run_config
-            assert config["resources"]["yahoo"]["config"]["requests_per_second"] == 4.0
+            yahoo = config["resources"]["yahoo"]["config"]
+            assert yahoo["requests_per_second"] == yahoo["max_requests_per_second"] == 4.0
     queued = cli("runs", "--queued")
     assert queued.stdout.count("queued") == 2 and "2026-11-25|AAPL" in queued.stdout
     assert "dagster-daemon is not running" in queued.stderr

@@ -30,6 +30,20 @@ def test_a_configured_base_url_wins_over_the_environment(
     assert list(resource.client().current_prices(["KO"])["symbol"]) == ["KO"]
 
 
+def test_the_yahoo_rate_starts_at_its_setting_and_climbs_no_higher_than_its_ceiling(
+    fake_yahoo: FakeYahoo,
+) -> None:
+    limiter = YahooFinanceResource(base_url=fake_yahoo.url).client().session.limiter
+    assert limiter.policy is not None and limiter.policy.adaptive  # defaults: 5/s up to 10/s
+    assert (limiter.rate, limiter.policy.ceiling) == (5.0, 10.0)
+    resource = YahooFinanceResource(
+        base_url=fake_yahoo.url, requests_per_second=3.0, max_requests_per_second=3.0
+    )
+    limiter = resource.client().session.limiter
+    assert limiter.policy is not None and not limiter.policy.adaptive  # a fixed pace
+    assert limiter.rate == 3.0
+
+
 def test_the_warehouse_defaults_to_the_configured_lake_and_reads_what_it_wrote(
     duckdb_file: Path,
 ) -> None:

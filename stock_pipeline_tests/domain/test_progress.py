@@ -98,6 +98,20 @@ def test_tracker_publishes_at_most_once_per_period_and_always_at_the_ends() -> N
     assert published[-1].updated_at == 1_000_000 + clock.now
 
 
+def test_a_running_tracker_publishes_the_rate_the_process_paces_at_now() -> None:
+    """The Yahoo rate adapts during a run: each snapshot carries it, so the ETA's floor
+    follows the rate reached instead of the configured start."""
+    published: list[RunProgress] = []
+    rates = iter([2.0, 2.5, 1.25])
+    t = ProgressTracker(
+        "run-1", KEYS, published.append, requests_per_second=2.0, rate=lambda: next(rates)
+    )
+    t.start()
+    t.plan(4)
+    t.finish_fetch()
+    assert [p.requests_per_second for p in published] == [2.0, 2.5, 1.25]
+
+
 def test_snapshots_survive_json() -> None:
     clock, published = Clock(), []
     t = tracker(clock, published)

@@ -1,68 +1,19 @@
-"""The session yfinance uses: rate limited (requests at least 1/rate apart, measured from when
-each really went), metered by kind, and redirected to a mirror such as the fake Yahoo.
+"""The session yfinance uses: rate limited (``test_limiter``; here its adaptive rate against
+a Yahoo that refuses above a rate), metered by kind, and redirected to a mirror such as the
+fake Yahoo.
 """
 
-import itertools
-import random
 import socket
-import threading
 import time
 
 import pytest
 
 from stock_pipeline.fake_yahoo import FakeYahoo
-from stock_pipeline.yahoo.session import RateLimiter, YahooSession, request_kind
+from stock_pipeline.yahoo.circuit import RateLimitedResponse
+from stock_pipeline.yahoo.limiter import RateLimiter
+from stock_pipeline.yahoo.session import YahooSession, request_kind
 
-RATE = 50.0  # requests per second: a 20 ms gap
-
-
-def release_instants(limiter: RateLimiter, threads: int, each: int) -> list[float]:
-    instants: list[float] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        for _ in range(each):
-            instant = limiter.acquire()
-            with lock:
-                instants.append(instant)
-
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return sorted(instants)
-
-
-def test_threads_share_one_rate() -> None:
-    instants = release_instants(RateLimiter(RATE), threads=4, each=10)
-    gaps = [b - a for a, b in itertools.pairwise(instants)]
-    assert len(instants) == 40
-    assert min(gaps) >= 1 / RATE
-    # No window of one second holds more than RATE requests.
-    assert all(instants[i + int(RATE)] - instants[i] >= 1.0 for i in range(len(instants) - 50))
-
-
-def test_a_late_wake_up_delays_the_next_request_instead_of_bunching_them() -> None:
-    """A busy interpreter wakes a sleeping thread late; the gap still holds from then on."""
-
-    def oversleep(seconds: float) -> None:
-        time.sleep(seconds + random.uniform(0, 3 / RATE))
-
-    instants = release_instants(RateLimiter(RATE, sleep=oversleep), threads=4, each=8)
-    gaps = [b - a for a, b in itertools.pairwise(instants)]
-    assert min(gaps) >= 1 / RATE
-
-
-def test_no_rate_means_no_waiting() -> None:
-    limiter = RateLimiter(None)
-    start = time.monotonic()
-    for _ in range(1000):
-        limiter.acquire()
-    assert time.monotonic() - start < 0.5
-
-
-# The session: request kinds, redirection to a mirror, metering ----------------------------
+CRUMB_URL = "https://query1.finance.yahoo.com/v1/test/getcrumb"
 
 
 @pytest.mark.parametrize(
@@ -150,3 +101,27 @@ def test_the_session_waits_for_its_rate_limit(fake_yahoo: FakeYahoo) -> None:
     assert session.limiter is limiter  # unchanged rate: the last request's time is kept
     session.set_rate(None)
     assert session.limiter is not limiter and session.limiter.requests_per_second is None
+
+
+@pytest.mark.fake_yahoo(rate_limit_per_second=10)
+def test_the_rate_settles_below_a_yahoo_that_refuses_above_10_a_second(
+    fake_yahoo: FakeYahoo,
+) -> None:
+    """Starting at 6/s with room to 16/s, the session climbs, meets the wall once or twice
+    and goes on below it: few 429s, the last requests all answered, every one in the end."""
+    session = YahooSession(base_url=fake_yahoo.url)
+    session.limiter = RateLimiter(6.0, 16.0, step=2.0, climb_after=4)  # a fast climb
+    session.circuit.base_seconds = 0.1
+    statuses: list[int] = []
+    while statuses.count(200) < 50:
+        try:
+            statuses.append(session.get(CRUMB_URL).status_code)
+        except RateLimitedResponse:
+            statuses.append(429)
+    policy = session.limiter.policy
+    assert policy is not None
+    assert 1 <= statuses.count(429) == fake_yahoo.rate_limited <= 3
+    assert fake_yahoo.status_counts[200] == 50
+    assert 429 not in statuses[-15:]  # settled
+    assert policy.decreases >= 1 and policy.ceiling < 12  # the climb now stops below the wall
+    assert policy.rate <= policy.ceiling

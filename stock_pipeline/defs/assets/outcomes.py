@@ -67,7 +67,9 @@ def add_partition_metadata(
 
 
 def run_metadata(result: BatchResult) -> dict[str, Any]:
-    return {
+    """The run's totals; with the Yahoo rate (requests per second) its fetch ended at, which
+    climbs while Yahoo answers and halves on a 429 (absent without a rate limit)."""
+    meta: dict[str, Any] = {
         "run_partitions_stored": len(result.succeeded),
         "run_partitions_failed": len(result.failed),
         "run_rows": len(result.frame),
@@ -75,6 +77,9 @@ def run_metadata(result: BatchResult) -> dict[str, Any]:
         "run_yahoo_price_requests": result.requests["chart"],
         "run_yahoo_requests_by_kind": dict(result.requests),
     }
+    if result.rate_reached is not None:
+        meta["run_yahoo_rate_reached"] = round(result.rate_reached, 2)
+    return meta
 
 
 def _verdicts(
@@ -110,14 +115,16 @@ def finish_batch(
     notes = notes or {}
     totals = run_metadata(result)
     verdicts = _verdicts(result.frame, judge)
+    rate = totals.get("run_yahoo_rate_reached")
     context.log.info(
-        "%s: %d partition(s) fetched, %d failed, %d rows, %d Yahoo requests (%d for prices)",
+        "%s: %d partition(s) fetched, %d failed, %d rows, %d Yahoo requests (%d for prices)%s",
         table.name,
         totals["run_partitions_stored"],
         totals["run_partitions_failed"],
         totals["run_rows"],
         totals["run_yahoo_requests"],
         totals["run_yahoo_price_requests"],
+        f", Yahoo rate reached {rate:g}/s" if rate is not None else "",
     )
     previews = bar_previews(table, result.frame, result.succeeded, str(extra.get("interval", "")))
     if not result.failed:

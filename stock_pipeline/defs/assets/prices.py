@@ -152,23 +152,29 @@ def _checked(normalize: Callable[[str], str], value: str) -> str:
 
 
 def _progress(
-    context: dg.AssetExecutionContext, interval: str, yahoo: YahooFinanceResource
+    context: dg.AssetExecutionContext, interval: str, client: YahooClient
 ) -> ProgressTracker | None:
     """The run's live progress, published to a file (``services.run_progress``): readers
-    follow the run without a Dagster event per partition."""
+    follow the run without a Dagster event per partition. Its rate is the one the process
+    paces Yahoo at as it goes (it adapts), read at each publication."""
     return run_tracker(
         context.run.run_id,
         context.partition_keys,
         context.asset_key.to_user_string(),
         interval,
-        yahoo.requests_per_second,
+        client.rate,
         on_error=context.log.warning,
+        rate=lambda: client.rate,
     )
 
 
-def _fetched(result: BatchResult, splits: KnownSplits, progress: ProgressTracker | None) -> None:
-    """Close a run's fetch: progress told, the splits refresh's requests counted, partitions
-    of symbols whose splits are unknown failed, and nothing stored if a stop arrived."""
+def _fetched(
+    result: BatchResult, splits: KnownSplits, progress: ProgressTracker | None, client: YahooClient
+) -> None:
+    """Close a run's fetch: progress told, the splits refresh's requests counted, the Yahoo
+    rate reached noted, partitions of symbols whose splits are unknown failed, and nothing
+    stored if a stop arrived."""
+    result.rate_reached = client.rate
     if progress is not None:
         progress.finish_fetch()
     result.requests.update(splits.requests)
@@ -206,7 +212,7 @@ def intraday_prices(
     with permanent_failures(context, FETCH_RETRY_POLICY):
         client = yahoo.client()
         symbols = sorted({p.symbol for p in partitions})
-        progress = _progress(context, interval, yahoo)
+        progress = _progress(context, interval, client)
         splits = splits_first(client, warehouse.database, symbols, yahoo, progress)
         result = fetch_intraday_for_run(
             context,
@@ -218,7 +224,7 @@ def intraday_prices(
             splits=splits.splits,
             progress=progress,
         )
-        _fetched(result, splits, progress)
+        _fetched(result, splits, progress, client)
         grace = knobs.final_grace()
         notes = _short_notes(warehouse, result.frame, interval, grace)
         confirmed = {k: [interval] for k in confirmed_by(notes)}
@@ -251,7 +257,7 @@ def daily_prices(
     partitions = _parsed(parse_history_keys, run_partition_keys(context))
     with permanent_failures(context, FETCH_RETRY_POLICY):
         client, database = yahoo.client(), warehouse.database
-        progress = _progress(context, interval, yahoo)
+        progress = _progress(context, interval, client)
         symbols = sorted({p.symbol for p in partitions})
         splits = splits_first(client, database, symbols, yahoo, progress)
         result = fetch_history(
@@ -262,7 +268,7 @@ def daily_prices(
             splits=splits.splits,
             progress=progress,
         )
-        _fetched(result, splits, progress)
+        _fetched(result, splits, progress, client)
         answers = result.frame if result.events is None else result.events
         store_answer_events(database, answers, settings.now())
         with warehouse.connect(read_only=True) as con:  # each year's first move is from here

@@ -106,6 +106,7 @@ def test_a_partial_batch_stores_the_good_part_and_names_each_failure_as_data(
         {"2026-11-25|ZZZZ": SymbolNotFoundError("ZZZZ", "unknown")}, stored="2026-11-25|NVDA"
     )
     batch.requests.update({"chart": 2, "cookie": 1})
+    batch.rate_reached = 7.5
     context = StepContext()
     warehouse = WarehouseResource(path=str(duckdb_file))
     with pytest.raises(dg.Failure) as raised:
@@ -133,6 +134,7 @@ def test_a_partial_batch_stores_the_good_part_and_names_each_failure_as_data(
     )
     assert (meta["run_partitions_stored"], meta["run_partitions_failed"]) == (1, 1)
     assert (meta["run_yahoo_requests"], meta["run_yahoo_price_requests"]) == (3, 2)
+    assert meta["run_yahoo_rate_reached"] == 7.5  # the adaptive rate where the fetch ended
     (event,) = context.events
     assert (event.partition, event.tags) == ("2026-11-25|NVDA", {"stock_pipeline/interval": "5m"})
     assert event.metadata["rows"].value == 78

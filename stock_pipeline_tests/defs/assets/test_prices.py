@@ -3,6 +3,7 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
+from stock_pipeline.defs.resources import YahooFinanceResource
 from stock_pipeline.domain.run_keys import INTRADAY_OP, PARTITION_TAG, price_run_config
 from stock_pipeline.domain.trading_calendar import expected_bar_count, sessions_between
 from stock_pipeline_tests.support.pipeline import ASSETS, Pipeline, failure_metadata
@@ -131,3 +132,24 @@ def test_the_run_config_builder_chooses_the_interval_stored(pipeline: Pipeline) 
     assert result.success
     stored = pipeline.query("SELECT interval, count(*) AS n FROM intraday_prices GROUP BY 1")
     assert stored.to_dict("records") == [{"interval": "15m", "n": 26}]
+
+
+def test_the_run_records_the_yahoo_rate_it_ended_at(pipeline: Pipeline) -> None:
+    """The rate adapts; the run's metadata says where it got to (a handful of requests
+    earns no climb: it is still the start)."""
+    pipeline.register(["AAPL"])
+    yahoo = YahooFinanceResource(
+        base_url=pipeline.fake.url,
+        requests_per_second=200.0,
+        max_requests_per_second=400.0,
+        backoff_seconds=0.01,
+    )
+    result = dg.materialize(
+        [ASSETS["intraday_prices"]],
+        instance=pipeline.instance,
+        resources={**pipeline.resources(), "yahoo": yahoo},
+        tags={"dagster/partition": "2026-11-25|AAPL"},
+    )
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("intraday_prices")
+    assert materialization.metadata["run_yahoo_rate_reached"].value == 200.0
