@@ -84,6 +84,8 @@ class Params:
     sync_actions_checked: bool = False
     # The Yahoo resource's requests_per_second for the sync (None: the project's default).
     sync_requests_per_second: float | None = None
+    # The sync's Dagster instance: "sqlite" (the local default) or "postgres" (production).
+    sync_storage: str = "sqlite"
 
 
 FULL = Params()
@@ -123,7 +125,7 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
     syms = symbols(params.sync_symbols)
     tick = session_close(latest_session(NOW))
     with (
-        scratch_instance(root / "sync-home") as instance,
+        scratch_instance(root / "sync-home", storage=params.sync_storage) as instance,
         fake_yahoo_process(0.0, None),
     ):
         instance.add_dynamic_partitions("symbols", syms)
@@ -164,6 +166,7 @@ def hourly_sync(params: Params, root: Path) -> dict[str, Any]:
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "actions_checked_before": params.sync_actions_checked,
         "requests_per_second": params.sync_requests_per_second,
+        "instance_storage": params.sync_storage,
         "runs": len(run_ids),
         "runs_succeeded": sum(ok for ok, _ in run_ids),
         "events_by_type": events,
