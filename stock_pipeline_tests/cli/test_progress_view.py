@@ -51,7 +51,9 @@ def test_a_terminal_gets_a_progress_bar(cli: Cli, monkeypatch: pytest.MonkeyPatc
     last = bars[-1]  # the bar as it was left: complete, the figures under it
     assert lines[last].startswith("intraday_prices 5m ━")
     assert "6/6 partitions" in lines[last] and "ETA 0:00" in lines[last]
-    assert lines[last + 1].startswith("  3/3 symbols, 466 rows, 6 Yahoo requests, 0 failed")
+    # 3 price + 3 corporate-actions requests, and yfinance's cookie, crumb and quote when
+    # this process has not fetched them yet (a test run alone; in the suite it has).
+    assert re.match(r"  3/3 symbols, 466 rows, (6|9) Yahoo requests, 0 failed", lines[last + 1])
     assert any("/6 partitions" in lines[i] and "6/6" not in lines[i] for i in bars)  # moved
     assert "done: 6 partition(s) stored, 0 failed" in result.output
 
