@@ -30,6 +30,7 @@ from stock_pipeline.defs.partitions import history_partitions, intraday_partitio
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.defs.reverification import daily_prices_reverification
 from stock_pipeline.domain.consistency import DayBar
+from stock_pipeline.domain.frame_verdicts import stored_intraday_verdicts
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
 from stock_pipeline.domain.run_keys import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from stock_pipeline.domain.verdicts import (
@@ -43,7 +44,6 @@ from stock_pipeline.domain.verdicts import (
     Verdict,
     daily_consistency,
     daily_sanity,
-    intraday_verdicts,
     move_verdict,
     pick_intraday_day,
     run_verdict,
@@ -193,20 +193,7 @@ def intraday_prices_checks(
             if days
             else {}
         )
-    groups = {
-        (str(symbol), _day(day).date()): rows
-        for (symbol, day), rows in frame.groupby(["symbol", "session_date"])
-    }
-    grace = knobs.final_grace()
-    verdicts = {
-        p.key: intraday_verdicts(
-            p.day,
-            groups.get((p.symbol, p.day), frame.iloc[0:0]),
-            grace,
-            confirmed.get((p.symbol, p.day), ()),
-        )
-        for p in partitions
-    }
+    verdicts = stored_intraday_verdicts(frame, partitions, knobs.final_grace(), confirmed)
     failed = sum(not v.passed for by_check in verdicts.values() for v in by_check.values())
     context.log.info("%d partition(s) checked, %d failed check(s)", len(verdicts), failed)
     yield from _results(context, INTRADAY_SPECS, verdicts)

@@ -29,22 +29,17 @@ def ohlc_violations(frame: pd.DataFrame, key: str = "ts") -> list[Violation]:
     found: list[Violation] = []
     if frame.empty:
         return found
-    o, h, lo, c = (frame[col].to_numpy(dtype="float64", na_value=np.nan) for col in PRICE_COLUMNS)
-    with np.errstate(invalid="ignore"):
-        nan_rows = int((np.isnan(o) | np.isnan(h) | np.isnan(lo) | np.isnan(c)).sum())
-        if nan_rows:
-            found.append(Violation("nan_price", nan_rows, "open/high/low/close must all be set"))
-        non_positive = int(((o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0)).sum())
-        if non_positive:
-            found.append(Violation("non_positive_price", non_positive, "prices must be > 0"))
-        body_low, body_high = np.fmin(o, c), np.fmax(o, c)  # NaN-skipping, as pandas min
-        tol = 1e-9 * np.maximum(np.abs(h), 1.0)
-        bad = (lo > body_low + tol) | (h < body_high - tol) | (lo > h + tol)
-        bad_order = int(bad.sum())
+    flags = ohlc_row_flags(frame)
+    nan_rows = int(flags.nan_price.sum())
+    if nan_rows:
+        found.append(Violation("nan_price", nan_rows, "open/high/low/close must all be set"))
+    non_positive = int(flags.non_positive_price.sum())
+    if non_positive:
+        found.append(Violation("non_positive_price", non_positive, "prices must be > 0"))
+    bad_order = int(flags.ohlc_order.sum())
     if bad_order:
         found.append(Violation("ohlc_order", bad_order, "need low <= open, close <= high"))
-    volume = frame["volume"].to_numpy(dtype="float64", na_value=np.nan)
-    negative_volume = int((volume < 0).sum())
+    negative_volume = int(flags.negative_volume.sum())
     if negative_volume:
         found.append(Violation("negative_volume", negative_volume, "volume must be >= 0"))
     keys = ["symbol", "interval", key] if "symbol" in frame.columns else [key]
@@ -52,6 +47,34 @@ def ohlc_violations(frame: pd.DataFrame, key: str = "ts") -> list[Violation]:
     if duplicates:
         found.append(Violation("duplicate_bar", duplicates, f"one row per {'/'.join(keys)}"))
     return found
+
+
+@dataclass(frozen=True)
+class OhlcFlags:
+    """Per row, which OHLC rule it breaks: one mask per rule, in ``ohlc_violations`` order."""
+
+    nan_price: np.ndarray
+    non_positive_price: np.ndarray
+    ohlc_order: np.ndarray
+    negative_volume: np.ndarray
+
+    def any(self) -> np.ndarray:
+        return self.nan_price | self.non_positive_price | self.ohlc_order | self.negative_volume
+
+
+def ohlc_row_flags(frame: pd.DataFrame) -> OhlcFlags:
+    """The OHLC rules row by row: the one definition both ``ohlc_violations`` (one
+    partition) and the whole-run verdicts (``domain.frame_verdicts``, all rows at once) use."""
+    o, h, lo, c = (frame[col].to_numpy(dtype="float64", na_value=np.nan) for col in PRICE_COLUMNS)
+    volume = frame["volume"].to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        nan_price = np.isnan(o) | np.isnan(h) | np.isnan(lo) | np.isnan(c)
+        non_positive = (o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0)
+        body_low, body_high = np.fmin(o, c), np.fmax(o, c)  # NaN-skipping, as pandas min
+        tol = 1e-9 * np.maximum(np.abs(h), 1.0)
+        bad_order = (lo > body_low + tol) | (h < body_high - tol) | (lo > h + tol)
+        negative_volume = volume < 0
+    return OhlcFlags(nan_price, non_positive, bad_order, negative_volume)
 
 
 def _duplicates(frame: pd.DataFrame, keys: list[str]) -> int:

@@ -10,7 +10,7 @@ so a failing check shows in the UI what is wrong and how much of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import cast
@@ -20,8 +20,9 @@ import pandas as pd
 from stock_pipeline.domain.consistency import DayBar, mismatches
 from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, INTRADAY_INTERVALS
 from stock_pipeline.domain.moves import MOVE_LIMIT, daily_moves, unexplained
-from stock_pipeline.domain.partition_keys import history_key, intraday_key
+from stock_pipeline.domain.partition_keys import history_key
 from stock_pipeline.domain.session_rules import (
+    CountExpectation,
     count_expectation,
     duplicate_violations,
     session_violations,
@@ -98,24 +99,52 @@ def intraday_verdicts(
         session += session_violations(rows, day, interval)
         fetched = pd.Timestamp(rows["fetched_at"].min()).to_pydatetime()
         expectation = count_expectation(day, interval, fetched, grace)
-        count_meta[f"bars_{interval}"] = len(rows)
-        count_meta[f"expected_{interval}"] = f"{expectation.low}-{expectation.high}"
-        count_meta[f"final_{interval}"] = "yes" if expectation.final else "no (provisional)"
-        problem = expectation.judge(len(rows))
-        if problem is not None and problem.rule == "too_few_bars" and interval in accepted:
-            count_meta[f"short_confirmed_{interval}"] = f"yes: {problem.detail}"
-        elif problem is not None:
-            counts.append(Violation(f"{problem.rule}_{interval}", problem.rows, problem.detail))
-    total = len(frame)
-    intervals = ", ".join(groups)
+        meta, problem = interval_count(interval, len(rows), expectation, accepted)
+        count_meta.update(meta)
+        if problem is not None:
+            counts.append(problem)
+    return intraday_checks(len(frame), list(groups), ohlc, unique, session, counts, count_meta)
+
+
+def interval_count(
+    interval: str, rows: int, expectation: CountExpectation, accepted: Container[str]
+) -> tuple[dict[str, str | int], Violation | None]:
+    """One interval's BAR_COUNT metadata and its violation, if any: a short count Yahoo
+    confirmed (``accepted``) is reported in the metadata, not a violation."""
+    meta: dict[str, str | int] = {
+        f"bars_{interval}": rows,
+        f"expected_{interval}": f"{expectation.low}-{expectation.high}",
+        f"final_{interval}": "yes" if expectation.final else "no (provisional)",
+    }
+    problem = expectation.judge(rows)
+    if problem is not None and problem.rule == "too_few_bars" and interval in accepted:
+        meta[f"short_confirmed_{interval}"] = f"yes: {problem.detail}"
+        return meta, None
+    if problem is not None:
+        return meta, Violation(f"{problem.rule}_{interval}", problem.rows, problem.detail)
+    return meta, None
+
+
+def intraday_checks(
+    total: int,
+    intervals: list[str],
+    ohlc: list[Violation],
+    unique: list[Violation],
+    session: list[Violation],
+    counts: list[Violation],
+    count_meta: dict[str, str | int],
+) -> dict[str, Verdict]:
+    """A non-empty partition's four verdicts from what its rules found: one text for the
+    per-partition path (``intraday_verdicts``) and the whole-run one (``frame_verdicts``)."""
+    named = ", ".join(intervals)
     count_text = "; ".join(str(v) for v in counts)
     return {
-        OHLC_SANE: _rule_verdict(total, OHLC_RULES, ohlc, f"prices ordered ({intervals})"),
+        OHLC_SANE: _rule_verdict(total, OHLC_RULES, ohlc, f"prices ordered ({named})"),
         UNIQUE_BARS: _rule_verdict(total, UNIQUE_RULES, unique, "one row per bar"),
         BARS_IN_SESSION: _rule_verdict(total, SESSION_RULES, session, "all inside the session"),
         BAR_COUNT: Verdict(
             not counts,
-            count_text or f"bar counts match the calendar ({intervals})",
+            count_text or f"bar counts match the calendar ({named})",
             {"rows": total, "missing_or_extra_bars": sum(v.rows for v in counts), **count_meta},
         ),
     }
@@ -288,26 +317,6 @@ def partition_summary(by_check: Mapping[str, Verdict]) -> dict[str, str]:
         f"check/{name}": "passed" if v.passed else f"FAILED: {v.description}"
         for name, v in by_check.items()
     }
-
-
-def intraday_partition_verdicts(
-    frame: pd.DataFrame,
-    grace: timedelta = DEFAULT_FINAL_GRACE,
-    confirmed_short: Mapping[str, Iterable[str]] | None = None,
-) -> dict[str, dict[str, Verdict]]:
-    """The intraday checks on each (symbol, day) slice of a frame about to be written.
-
-    ``frame``: canonical intraday rows with ``fetched_at`` set; keyed by partition key.
-    ``confirmed_short``: per partition key, the intervals this write confirms as short.
-    """
-    confirmed = confirmed_short or {}
-    judged: dict[str, dict[str, Verdict]] = {}
-    for group, rows in frame.groupby(["symbol", "session_date"], sort=False):
-        symbol, stamp = cast(tuple[str, date], group)
-        day = pd.Timestamp(stamp).date()
-        key = intraday_key(str(symbol), day)
-        judged[key] = intraday_verdicts(day, rows, grace, confirmed.get(key, ()))
-    return judged
 
 
 def history_partition_verdicts(

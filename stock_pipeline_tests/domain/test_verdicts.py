@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from stock_pipeline.domain.consistency import DayBar
+from stock_pipeline.domain.frame_verdicts import intraday_partition_verdicts
 from stock_pipeline.domain.verdicts import (
     BAR_COUNT,
     BARS_IN_SESSION,
@@ -12,7 +13,6 @@ from stock_pipeline.domain.verdicts import (
     Verdict,
     daily_consistency,
     daily_sanity,
-    intraday_partition_verdicts,
     intraday_verdicts,
     partition_summary,
     pick_intraday_day,

@@ -21,6 +21,7 @@ from stock_pipeline.defs.step_errors import permanent_failures
 from stock_pipeline.domain import stopping
 from stock_pipeline.domain.errors import StockPipelineError
 from stock_pipeline.domain.failures import PartitionFailure
+from stock_pipeline.domain.frame_verdicts import intraday_partition_verdicts
 from stock_pipeline.domain.intervals import (
     DEFAULT_INTRADAY_INTERVAL,
     normalize_history_interval,
@@ -29,7 +30,7 @@ from stock_pipeline.domain.intervals import (
 from stock_pipeline.domain.partition_keys import parse_history_keys, parse_intraday_keys
 from stock_pipeline.domain.progress import ProgressTracker
 from stock_pipeline.domain.run_keys import INTERVAL_TAG, SOURCE_TAG
-from stock_pipeline.domain.verdicts import history_partition_verdicts, intraday_partition_verdicts
+from stock_pipeline.domain.verdicts import history_partition_verdicts
 from stock_pipeline.services.corporate_actions import (
     ensure_splits_known,
     known_splits,
