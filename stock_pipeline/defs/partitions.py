@@ -1,11 +1,13 @@
 """Partitions, defined once: trading days × symbols for intraday, years × symbols for history.
 
 Dagster advises at most 100,000 partitions per asset. With 500 symbols:
-- intraday: one partition per NYSE session over a rolling window that starts on the first
-  day of the month STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back (default 3: about 60–85
-  sessions, so ≤ 42,500 partitions) — wider than Yahoo's 60-day lookback for 1m–90m bars
-  and the 30-day retention. Older sessions are not partitions; a UI backfill's validation
-  builds every symbol × session key, so the window is kept as short as that allows;
+- intraday: one partition per NYSE session over a rolling window of the last
+  STOCK_PIPELINE_INTRADAY_WINDOW_DAYS calendar days (default 63: 40–46 sessions, so
+  ≤ 23,000 partitions) — Yahoo's 60-day lookback for 2m–90m bars plus a margin, wider than
+  the 30-day retention. Older sessions are not partitions; a UI backfill's validation
+  builds every symbol × session key, so the window is kept as short as that allows. The
+  start is computed when the code location loads: a long-running process keeps its start
+  (and so a few older sessions) until it is reloaded;
 - daily/weekly history: one partition per calendar year since 1980 (47 years ≈ 23,500
   partitions). A month grain would need 564 × 500 = 282,000 for full history.
 Keys read ``2026-11-27|AAPL`` and ``2026|AAPL`` (dimension values sorted by name).
@@ -47,9 +49,9 @@ def trading_days_partitions(start: date) -> dg.TimeWindowPartitionsDefinition:
 def intraday_trading_days() -> dg.TimeWindowPartitionsDefinition:
     """The intraday date dimension as configured: the window follows the clock
     (settings.now(): real time, or STOCK_PIPELINE_NOW when pinned) and reaches
-    STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back."""
+    STOCK_PIPELINE_INTRADAY_WINDOW_DAYS back."""
     today = settings.now().date()
-    return trading_days_partitions(intraday_window_start(today, settings.intraday_window_months()))
+    return trading_days_partitions(intraday_window_start(today, settings.intraday_window_days()))
 
 
 trading_days = intraday_trading_days()

@@ -8,28 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from stock_pipeline.domain.intervals import DEFAULT_INTRADAY_INTERVAL, INTRADAY_SPECS
 from stock_pipeline.domain.symbols import normalize_symbol
 
 KEY_SEPARATOR = "|"  # Dagster joins dimension values, sorted by name, with it
 SYMBOLS = "symbols"  # the dynamic partitions of registered symbols
 PARTITION_TIMEZONE = "America/New_York"
 HISTORY_FIRST_YEAR = 1980  # daily/weekly history: one partition per year from here
-# Intraday partitions: sessions from the first day of the month this many months back
-# (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS). Three months cover Yahoo's 60-day lookback for
-# 1m-90m bars and the 30-day retention; every session more costs each UI backfill, whose
-# validation builds every symbol x session key (BENCHMARKS.md, B8: half the 7-month cost).
-DEFAULT_INTRADAY_WINDOW_MONTHS = 3
+# Intraday partitions: sessions from this many calendar days back on
+# (STOCK_PIPELINE_INTRADAY_WINDOW_DAYS). By default Yahoo's lookback at the default interval
+# (60 days for 2m-90m bars) plus a margin, so the first day the sensors and `status` examine
+# (60 days back, less a day) is always a partition, and the 30-day retention lies within.
+# Every session more costs each UI backfill, whose validation builds every symbol x session
+# key (BENCHMARKS.md, B8).
+INTRADAY_WINDOW_MARGIN_DAYS = 3
+DEFAULT_INTRADAY_WINDOW_DAYS = (
+    INTRADAY_SPECS[DEFAULT_INTRADAY_INTERVAL].lookback_days + INTRADAY_WINDOW_MARGIN_DAYS
+)
 
 
-def intraday_window_start(today: date, months: int) -> date:
-    """First day of the month ``months`` before ``today``'s month: the first intraday
-    partition, so the window moves a month at a time, not every day."""
-    if months < 0:
-        raise ValueError(f"the intraday window cannot reach {months} months back")
-    index = today.year * 12 + today.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
+def intraday_window_start(today: date, days: int) -> date:
+    """``days`` calendar days before ``today``: the first intraday partition, or the first
+    session after it. The start moves with every day, so the window holds only sessions
+    Yahoo can still serve at the default interval, not up to a month more."""
+    if days < 0:
+        raise ValueError(f"the intraday window cannot reach {days} days back")
+    return today - timedelta(days=days)
 
 
 @dataclass(frozen=True, order=True)

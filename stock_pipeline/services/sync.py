@@ -175,14 +175,13 @@ def intraday_days(start: date | None, end: date | None, interval: str, now: date
             f"no NYSE trading day between {start} and {end} (weekend or holiday); the latest "
             f"session is {latest}"
         )
-    months = settings.intraday_window_months()
-    first_partition = intraday_window_start(now.date(), months)
+    window_days = settings.intraday_window_days()
+    first_partition = intraday_window_start(now.date(), window_days)
     if days[0] < first_partition:
         raise InvalidDateRangeError(
             f"{days[0]} is before the first intraday partition ({first_partition}); intraday "
-            f"partitions cover the sessions from the first of the month {months} month(s) "
-            f"back (${settings.INTRADAY_WINDOW_MONTHS_ENV}); use sync-historical for "
-            f"older daily bars"
+            f"partitions cover the sessions of the last {window_days} days "
+            f"(${settings.INTRADAY_WINDOW_DAYS_ENV}); use sync-historical for older daily bars"
         )
     check_lookback(days[0], interval, now)
     return days

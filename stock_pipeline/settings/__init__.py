@@ -2,7 +2,7 @@
 
 Read at run time (never at import), so a resource or command picks up the environment it
 runs in: STOCK_PIPELINE_DATA_DIR, STOCK_PIPELINE_WAREHOUSE, STOCK_PIPELINE_WAREHOUSE_DATA,
-STOCK_PIPELINE_DUCKDB, DAGSTER_HOME, STOCK_PIPELINE_NOW, STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS.
+STOCK_PIPELINE_DUCKDB, DAGSTER_HOME, STOCK_PIPELINE_NOW, STOCK_PIPELINE_INTRADAY_WINDOW_DAYS.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stock_pipeline.domain.errors import InvalidSettingError
-from stock_pipeline.domain.partition_keys import DEFAULT_INTRADAY_WINDOW_MONTHS
+from stock_pipeline.domain.partition_keys import DEFAULT_INTRADAY_WINDOW_DAYS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Directories the pipeline creates (data dir, DAGSTER_HOME) are its owner's alone: the
@@ -86,33 +86,39 @@ def lock_timeout() -> float:
     return seconds
 
 
-INTRADAY_WINDOW_MONTHS_ENV = "STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS"
-# Two years: Yahoo serves no intraday bars older than 730 days (60m/1h), so a wider window
-# would only add partitions that can never be filled, each costing every UI backfill.
-MAX_INTRADAY_WINDOW_MONTHS = 24
+INTRADAY_WINDOW_DAYS_ENV = "STOCK_PIPELINE_INTRADAY_WINDOW_DAYS"
+# A week: even across a long weekend (a Friday or Monday holiday) the window then holds the
+# latest sessions, which the hourly syncs fetch.
+MIN_INTRADAY_WINDOW_DAYS = 7
+# About three years: Yahoo serves 60m/1h bars 730 days back, and an operator who backfills
+# them and keeps them longer (STOCK_PIPELINE_INTRADAY_RETENTION_DAYS) still needs them to be
+# partitions. Beyond that a session could only be an empty partition, each costing every
+# UI backfill.
+MAX_INTRADAY_WINDOW_DAYS = 1100
 
 
-def intraday_window_months() -> int:
-    """How far back the intraday partitions reach: sessions from the first day of the month
-    this many months back (STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS, default 3).
+def intraday_window_days() -> int:
+    """How far back the intraday partitions reach: sessions from this many calendar days
+    before today (STOCK_PIPELINE_INTRADAY_WINDOW_DAYS, default 63: Yahoo's 60-day lookback
+    for 2m-90m bars and a margin).
 
     Read when the code location loads (the partitions are built then), so the webserver, the
     daemon and run workers must share it, or they disagree on which partitions exist.
     """
-    raw = os.environ.get(INTRADAY_WINDOW_MONTHS_ENV, "").strip()
+    raw = os.environ.get(INTRADAY_WINDOW_DAYS_ENV, "").strip()
     if not raw:
-        return DEFAULT_INTRADAY_WINDOW_MONTHS
+        return DEFAULT_INTRADAY_WINDOW_DAYS
     try:
-        months = int(raw)
+        days = int(raw)
     except ValueError:
-        months = None
-    if months is None or not 1 <= months <= MAX_INTRADAY_WINDOW_MONTHS:
+        days = None
+    if days is None or not MIN_INTRADAY_WINDOW_DAYS <= days <= MAX_INTRADAY_WINDOW_DAYS:
         raise InvalidSettingError(
-            f"{INTRADAY_WINDOW_MONTHS_ENV}={raw!r} is not a whole number of months from 1 to "
-            f"{MAX_INTRADAY_WINDOW_MONTHS} (default {DEFAULT_INTRADAY_WINDOW_MONTHS}); unset it "
-            f"for the default"
+            f"{INTRADAY_WINDOW_DAYS_ENV}={raw!r} is not a whole number of days from "
+            f"{MIN_INTRADAY_WINDOW_DAYS} to {MAX_INTRADAY_WINDOW_DAYS} (default "
+            f"{DEFAULT_INTRADAY_WINDOW_DAYS}); unset it for the default"
         )
-    return months
+    return days
 
 
 def make_private_dir(path: Path) -> None:
@@ -133,7 +139,7 @@ def validate() -> None:
     from stock_pipeline.settings.automation import final_grace, short_session_refetches
 
     now()
-    intraday_window_months()
+    intraday_window_days()
     warehouse_location()
     final_grace()
     short_session_refetches()

@@ -135,7 +135,7 @@ def test_historical_sync_by_period_and_dates(cli: Cli) -> None:
             "after end date",
         ),
         (["sync-intraday", "--date", "2026-11-22"], "no NYSE trading day"),  # a Sunday
-        (["sync-intraday", "--date", "2026-08-03"], "lookback"),
+        (["sync-intraday", "--date", "2026-09-24"], "lookback"),  # a partition, too old for 5m
         (["sync-intraday", "--date", "2026-12-02"], "future"),
         (["sync-intraday", "--date", "2026-13-01"], "not a date"),
         (["sync-intraday", "--symbols", "AAPL;DROP"], "characters"),

@@ -1,8 +1,8 @@
 """The partitions follow the clock: a process started a week ago sees this week's sessions.
 
-Intraday: NYSE sessions from the window start (the first of the month
-STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS back, 3 by default), no holidays; history: years since
-1980; both crossed with the registered symbols.
+Intraday: NYSE sessions from the window start (STOCK_PIPELINE_INTRADAY_WINDOW_DAYS calendar
+days back, 63 by default), no holidays; history: years since 1980; both crossed with the
+registered symbols.
 """
 
 import os
@@ -33,43 +33,49 @@ def test_the_suite_s_pinned_clock_is_the_fake_yahoo_s() -> None:
     assert settings.now() == DEFAULT_TEST_NOW
 
 
-def test_the_window_starts_on_the_first_of_the_month_three_months_back() -> None:
-    assert settings.intraday_window_months() == 3  # the suite runs with the default
-    assert trading_days.start.date() == date(2026, 8, 1)
-    assert trading_days.start.date() == intraday_window_start(DEFAULT_TEST_NOW.date(), 3)
+def test_the_window_starts_63_days_back() -> None:
+    assert settings.intraday_window_days() == 63  # the suite runs with the default
+    assert trading_days.start.date() == date(2026, 9, 23)
+    assert trading_days.start.date() == intraday_window_start(DEFAULT_TEST_NOW.date(), 63)
 
 
 def test_a_window_built_a_week_ago_sees_the_sessions_since_and_no_holiday() -> None:
-    built_a_week_ago = trading_days_partitions(intraday_window_start(date(2026, 11, 18), 3))
+    built_a_week_ago = trading_days_partitions(intraday_window_start(date(2026, 11, 18), 63))
     keys = built_a_week_ago.get_partition_keys(current_time=datetime(2026, 12, 2, 15, tzinfo=UTC))
     assert keys[-3:] == ["2026-11-30", "2026-12-01", "2026-12-02"]  # today's session included
     assert "2026-11-26" not in keys  # Thanksgiving
     assert "2026-11-28" not in keys  # a Saturday
+    assert keys[0] == "2026-09-16"  # its start stays until the process reloads: more, not fewer
 
 
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0)
 THANKSGIVING = "2026-11-26"
 
 
-def test_the_window_starts_three_months_back_on_the_first_session_and_ends_today() -> None:
+def test_the_window_starts_63_days_back_and_ends_today() -> None:
     keys = trading_days.get_partition_keys(current_time=WEDNESDAY_NOON)
-    start = intraday_window_start(DEFAULT_TEST_NOW.date(), 3)  # the suite's pinned clock
-    assert start == date(2026, 8, 1)  # a Saturday: the first partition is Monday's session
-    assert keys[0] == "2026-08-03"
+    start = intraday_window_start(DEFAULT_TEST_NOW.date(), 63)  # the suite's pinned clock
+    assert keys[0] == start.isoformat() == "2026-09-23"  # a Wednesday
     assert keys[-1] == "2026-11-25"  # today's session is a partition while it trades
     assert keys == [d.isoformat() for d in sessions_between(start, date(2026, 11, 25))]
-    assert len(keys) == 82  # Labor Day off; 167 sessions with the former 7-month window
+    assert len(keys) == 46  # 82 sessions with the former 3-month window
 
 
-@pytest.mark.parametrize(("months", "first"), [("1", "2026-10-01"), ("7", "2026-04-01")])
+def test_the_sensors_first_day_is_a_partition() -> None:
+    """The sensors and `status` look back 60 days (less a day of margin): 2026-09-28."""
+    keys = trading_days.get_partition_keys(current_time=WEDNESDAY_NOON)
+    assert "2026-09-28" in keys and keys.index("2026-09-28") == 3
+
+
+@pytest.mark.parametrize(("days", "first"), [("7", "2026-11-18"), ("90", "2026-08-27")])
 def test_the_date_dimension_follows_the_setting(
-    monkeypatch: pytest.MonkeyPatch, months: str, first: str
+    monkeypatch: pytest.MonkeyPatch, days: str, first: str
 ) -> None:
-    monkeypatch.setenv(settings.INTRADAY_WINDOW_MONTHS_ENV, months)
+    monkeypatch.setenv(settings.INTRADAY_WINDOW_DAYS_ENV, days)
     keys = intraday_trading_days().get_partition_keys(current_time=WEDNESDAY_NOON)
     assert keys[0] == first and keys[-1] == "2026-11-25"
-    monkeypatch.setenv(settings.INTRADAY_WINDOW_MONTHS_ENV, "0")
-    with pytest.raises(InvalidSettingError, match="STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS='0'"):
+    monkeypatch.setenv(settings.INTRADAY_WINDOW_DAYS_ENV, "6")
+    with pytest.raises(InvalidSettingError, match="STOCK_PIPELINE_INTRADAY_WINDOW_DAYS='6'"):
         intraday_trading_days()
 
 
@@ -82,11 +88,11 @@ def test_the_loaded_asset_s_partitions_follow_the_setting_of_the_process() -> No
         "d = a.partitions_def.get_partitions_def_for_dimension('date');"
         "print(d.get_partition_keys(current_time=datetime(2026, 11, 25, 12))[0])"
     )
-    env = {**os.environ, settings.INTRADAY_WINDOW_MONTHS_ENV: "12"}
+    env = {**os.environ, settings.INTRADAY_WINDOW_DAYS_ENV: "365"}
     out = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "2025-11-03"  # 2025-11-01 is a Saturday
+    assert out.stdout.strip() == "2025-11-25"  # a Tuesday, 365 days before the pinned clock
 
 
 def test_holidays_and_weekends_are_no_partition() -> None:

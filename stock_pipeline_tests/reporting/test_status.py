@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -8,6 +8,7 @@ import pytest
 
 from stock_pipeline.defs.resources import WarehouseResource
 from stock_pipeline.defs.retention import KEEP_DAYS_ENV
+from stock_pipeline.domain.partition_keys import DEFAULT_INTRADAY_WINDOW_DAYS, intraday_window_start
 from stock_pipeline.domain.trading_calendar import sessions_between
 from stock_pipeline.reporting.status import collect_status, status_window
 from stock_pipeline.warehouse.tables import DAILY_PRICES, INTRADAY_PRICES
@@ -34,6 +35,19 @@ def test_the_window_is_yahoo_s_lookback_cut_at_retention(monkeypatch: pytest.Mon
     assert status_window(before_close, "5m")[-1] == date(2026, 11, 24)  # today still trades
     monkeypatch.setenv(KEEP_DAYS_ENV, "365")
     assert status_window(NOW, "5m")[0] == date(2026, 9, 28)  # 60-day lookback for 5m
+
+
+def test_the_default_intraday_window_holds_every_day_status_examines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`status` reads Yahoo's 60-day lookback (cut at retention): with a retention longer
+    than that, its first day is still a partition, evenings (UTC a day ahead) included."""
+    monkeypatch.setenv(KEEP_DAYS_ENV, "365")
+    for hours in range(0, 366 * 24, 13):  # a year, every hour of the day in turn
+        now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=hours)
+        start = intraday_window_start(now.date(), DEFAULT_INTRADAY_WINDOW_DAYS)
+        examined = status_window(now, "5m")
+        assert examined and examined[0] >= start, now
 
 
 def test_status_lists_newest_bars_gaps_and_quarantine(

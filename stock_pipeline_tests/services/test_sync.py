@@ -88,11 +88,13 @@ def test_impossible_intraday_days_are_refused(
 def test_the_first_intraday_day_follows_the_window_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    july = date(2026, 7, 1)  # 60m bars reach back 730 days: only the window refuses it
-    with pytest.raises(InvalidDateRangeError, match=r"\(2026-08-01\).*3 month\(s\)"):
-        intraday_days(july, july, "60m", NOW)  # the default: three months back
-    monkeypatch.setenv("STOCK_PIPELINE_INTRADAY_WINDOW_MONTHS", "7")
-    assert intraday_days(july, july, "60m", NOW) == [july]
+    september = date(2026, 9, 1)  # 60m bars reach back 730 days: only the window refuses it
+    with pytest.raises(InvalidDateRangeError, match=r"\(2026-09-23\).*last 63 days"):
+        intraday_days(september, september, "60m", NOW)  # the default: 63 days back
+    first = date(2026, 9, 23)  # NOW's date less 63 days, a Wednesday: the first partition
+    assert intraday_days(first, first, "60m", NOW) == [first]
+    monkeypatch.setenv(settings.INTRADAY_WINDOW_DAYS_ENV, "120")
+    assert intraday_days(september, september, "60m", NOW) == [september]
 
 
 def test_history_years_from_a_period_or_dates() -> None:

@@ -75,8 +75,9 @@ def test_daily_history_synced_before_a_split_and_a_dividend_matches_yahoo_after_
         assert set(view["currency"]) == {"USD"}  # from stocks
 
 
-# Intraday partitions reach three months back from the suite's clock (2026-11-25), so the
-# intraday test's split is within them (SPLT's default one, 2026-06-15, is not).
+# Intraday partitions reach 63 days back from the suite's clock (2026-11-25, so from
+# 2026-09-23): the intraday test's split is within them (SPLT's default one, 2026-06-15, is
+# not).
 INTRADAY_SPLIT = date(2026, 10, 14)
 BEFORE_INTRADAY_SPLIT = datetime(2026, 10, 13, 21, 0, tzinfo=UTC)  # Tuesday after the close
 AFTER_INTRADAY_SPLIT = datetime(2026, 10, 14, 21, 0, tzinfo=UTC)  # the split's session closed
