@@ -105,20 +105,31 @@ def intraday_window_days() -> int:
     Read when the code location loads (the partitions are built then), so the webserver, the
     daemon and run workers must share it, or they disagree on which partitions exist.
     """
-    raw = os.environ.get(INTRADAY_WINDOW_DAYS_ENV, "").strip()
+    return bounded_int(
+        INTRADAY_WINDOW_DAYS_ENV,
+        DEFAULT_INTRADAY_WINDOW_DAYS,
+        MIN_INTRADAY_WINDOW_DAYS,
+        MAX_INTRADAY_WINDOW_DAYS,
+        "days",
+    )
+
+
+def bounded_int(name: str, default: int, low: int, high: int, unit: str) -> int:
+    """The whole number in environment variable ``name``, ``default`` when unset; an
+    InvalidSettingError naming the variable, the range and the default otherwise."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_INTRADAY_WINDOW_DAYS
+        return default
     try:
-        days = int(raw)
+        value = int(raw)
     except ValueError:
-        days = None
-    if days is None or not MIN_INTRADAY_WINDOW_DAYS <= days <= MAX_INTRADAY_WINDOW_DAYS:
+        value = None
+    if value is None or not low <= value <= high:
         raise InvalidSettingError(
-            f"{INTRADAY_WINDOW_DAYS_ENV}={raw!r} is not a whole number of days from "
-            f"{MIN_INTRADAY_WINDOW_DAYS} to {MAX_INTRADAY_WINDOW_DAYS} (default "
-            f"{DEFAULT_INTRADAY_WINDOW_DAYS}); unset it for the default"
+            f"${name}={raw!r} is not a whole number of {unit} from {low} to {high} "
+            f"(default {default}); unset it for the default"
         )
-    return days
+    return value
 
 
 def make_private_dir(path: Path) -> None:

@@ -11,10 +11,11 @@ import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from stock_pipeline.domain.errors import InvalidSettingError, InvalidSymbolError
+from stock_pipeline.domain.errors import InvalidSymbolError
 from stock_pipeline.domain.retention import DEFAULT_KEEP_DAYS, first_kept_day
 from stock_pipeline.domain.symbols import normalize_symbol
 from stock_pipeline.domain.trading_calendar import DEFAULT_FINAL_GRACE
+from stock_pipeline.settings import bounded_int
 
 SYMBOLS_FILE_ENV = "STOCK_PIPELINE_SYMBOLS_FILE"
 KEEP_DAYS_ENV = "STOCK_PIPELINE_INTRADAY_RETENTION_DAYS"
@@ -51,29 +52,13 @@ def _positive_int(name: str, default: int) -> int:
     return value
 
 
-def _bounded_int(name: str, default: int, low: int, high: int, unit: str) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise InvalidSettingError(
-            f"${name}={raw!r} is not a whole number of {unit} from {low} to {high} "
-            f"(default {default}); unset it for the default"
-        )
-    return value
-
-
 def final_grace() -> timedelta:
     """How long after a session's close an answer must arrive to count as final.
 
     Yahoo still amends the last bars for a few minutes after the close; an answer that
     arrived earlier is provisional and is fetched again. Default 15 minutes.
     """
-    minutes = _bounded_int(
+    minutes = bounded_int(
         FINAL_GRACE_ENV, DEFAULT_FINAL_GRACE_MINUTES, 0, MAX_FINAL_GRACE_MINUTES, "minutes"
     )
     return timedelta(minutes=minutes)
@@ -82,7 +67,7 @@ def final_grace() -> timedelta:
 def short_session_refetches() -> int:
     """How many more times a final session that came back short is fetched before it is
     accepted as short (confirmed). Default 2; 0 accepts the first short answer."""
-    return _bounded_int(
+    return bounded_int(
         SHORT_REFETCHES_ENV, DEFAULT_SHORT_REFETCHES, 0, MAX_SHORT_REFETCHES, "re-fetches"
     )
 
