@@ -9,9 +9,11 @@ Thin wiring over the layers below (``domain``, ``settings``, ``yahoo``, ``wareho
 from stock_pipeline.defs.dagster_private import (
     plan_each_run_in_one_event,
     store_materializations_in_batches,
+    write_sqlite_materializations_at_once,
 )
 
 # Before any run is created in this process: one planned event per run, not per partition,
-# and a step's materializations stored in batches (one insert each on PostgreSQL).
+# and a step's materializations stored in batches (one transaction each, SQLite too).
 plan_each_run_in_one_event()
 store_materializations_in_batches()
+write_sqlite_materializations_at_once()

@@ -228,3 +228,61 @@ def skip_partition_listing_for_checks(context: dg.AssetCheckExecutionContext) ->
         )
         filled += 1
     return filled
+
+
+def write_sqlite_materializations_at_once() -> bool:
+    """Give Dagster's SQLite event log the batch write its PostgreSQL one has.
+
+    Why private: with ``DAGSTER_EVENT_BATCH_SIZE`` set (``store_materializations_in_batches``)
+    a step hands its per-partition materializations to ``store_event_batch``; PostgreSQL
+    inserts them at once, but Dagster's SQLite storage (the local default) inherits the base
+    method, which stores them one by one, each its own pair of committed writes to the run's
+    database and the index database (25-36 ms each here: 147 s of a 5,000-symbol hourly
+    sync, bench B8). This stores a batch of one run's materializations in one transaction on
+    each of the two, exactly the rows ``store_event`` writes one at a time (the run's event
+    rows, the index copies with their tags, the asset's record per event in order).
+    Installed only where Dagster's SQLite storage still has no batch write of its own, in
+    processes that import ``stock_pipeline.defs`` (run workers write a step's events).
+    Returns whether it is installed.
+    """
+    from dagster._core.events import DagsterEventType
+    from dagster._core.storage.event_log.base import EventLogStorage
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+    from dagster._core.storage.sqlalchemy_compat import db_result
+
+    current = SqliteEventLogStorage.store_event_batch
+    if getattr(current, "_stock_pipeline", False):
+        return True
+    if current is not EventLogStorage.store_event_batch:
+        return False  # Dagster's own batch write: keep it
+
+    def store_event_batch(self: SqliteEventLogStorage, events: Sequence[Any]) -> None:
+        materializations = all(
+            event.is_dagster_event
+            and event.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION
+            for event in events
+        )
+        run_ids = {event.run_id for event in events}
+        if not events or not materializations or len(run_ids) != 1:
+            current(self, events)
+            return
+        statements = [self.prepare_insert_event(event) for event in events]
+        with self.run_connection(run_ids.pop()) as conn:
+            for statement in statements:
+                conn.execute(statement)
+        with self.index_transaction() as conn:
+            event_ids = []
+            for statement in statements:
+                with db_result(conn, statement) as result:
+                    event_ids.append(result.inserted_primary_key[0])
+            if any(event_id is None for event_id in event_ids):
+                raise dg.DagsterInvariantViolationError(
+                    "Cannot store asset event tags for null event id."
+                )
+            self._store_asset_event_tags(conn, events, event_ids)
+            for event, event_id in zip(events, event_ids, strict=True):
+                self._store_asset_event(conn, event, event_id)
+
+    store_event_batch._stock_pipeline = True  # type: ignore[attr-defined]
+    SqliteEventLogStorage.store_event_batch = store_event_batch  # type: ignore[method-assign,assignment]
+    return True

@@ -195,3 +195,46 @@ def test_a_step_s_partition_materializations_are_stored_in_one_batch(
     monkeypatch.setenv(dagster_private.EVENT_BATCH_ENV, "0")
     assert dg.materialize([letters], instance=pipeline.instance, tags=tags).success
     assert batches == []  # the switch is what batches them
+
+
+def test_sqlite_stores_a_batch_of_materializations_as_it_stores_them_one_by_one(
+    pipeline: Pipeline, monkeypatch: Any
+) -> None:
+    """The batch write fitted to Dagster's SQLite event log leaves exactly what its one-by-one
+    writes leave: the run's event rows, the index copies, each partition materialized, the
+    asset's latest materialization, the event tags (a run with it, then one without)."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    assert dagster_private.write_sqlite_materializations_at_once()
+    assert getattr(SqliteEventLogStorage.store_event_batch, "_stock_pipeline", False)
+    instance = pipeline.instance
+    assert isinstance(instance.event_log_storage, SqliteEventLogStorage)
+    keys = ["a", "b", "c"]
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(keys))
+    def letters(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"n": 1})
+
+    tags = {"dagster/asset_partition_range_start": "a", "dagster/asset_partition_range_end": "c"}
+
+    def left_by(run_id: str) -> dict[str, Any]:
+        records = instance.fetch_materializations(letters.key, limit=100).records
+        in_index = sorted(r.partition_key or "" for r in records if r.run_id == run_id)
+        in_run = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        return {
+            "index": in_index,
+            "run": sorted(r.event_log_entry.dagster_event.partition for r in in_run),
+        }
+
+    batched = dg.materialize([letters], instance=instance, tags=tags)
+    monkeypatch.setenv(dagster_private.EVENT_BATCH_ENV, "0")
+    one_by_one = dg.materialize([letters], instance=instance, tags=tags)
+    assert batched.success and one_by_one.success
+    assert left_by(batched.run_id) == left_by(one_by_one.run_id) == {"index": keys, "run": keys}
+    assert instance.get_materialized_partitions(letters.key) == set(keys)
+    latest = instance.get_latest_materialization_event(letters.key)
+    assert latest is not None and latest.run_id == one_by_one.run_id
+    tags_by_event = instance.event_log_storage.get_event_tags_for_asset(letters.key)
+    assert len(tags_by_event) == 6  # the partition tag of each of the 2 × 3 materializations
