@@ -85,8 +85,9 @@ def store_materializations_in_batches() -> None:
     events; without it each is its own write. With it, PostgreSQL (the production instance
     storage) stores up to ``EVENT_BATCH_SIZE`` of them in one insert and updates the asset's
     record once: 2,000 partitions' materializations took 97 s without it and 2.7 s with it
-    (scratch PostgreSQL database, bench machine). SQLite (the local default) has no batch
-    write and stores them one by one either way. Per-partition status is unchanged: every
+    (scratch PostgreSQL database, bench machine). Dagster's SQLite storage (the local
+    default) has no batch write of its own: ``write_sqlite_materializations_at_once`` gives
+    it one (50 s → 5.8 s for the same 2,000). Per-partition status is unchanged: every
     partition keeps its own materialization event.
 
     Set, like the planned-events switch, in every process that imports
