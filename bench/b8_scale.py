@@ -89,8 +89,7 @@ class Params:
 
 
 # Full size: the hourly sync as issue 13 sets its target, a later tick of 5,000 symbols on
-# the production instance storage (PostgreSQL; the local SQLite one writes each partition's
-# materialization on its own, BENCHMARKS.md B8).
+# the production instance storage (PostgreSQL; `--set sync_storage=sqlite` for the local one).
 FULL = Params(sync_symbols=5000, sync_actions_checked=True, sync_storage="postgres")
 SMOKE = Params(symbols=4, run_symbols=6, sync_symbols=3, days=3, syncs_per_day=2)
 
