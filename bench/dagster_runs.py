@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 from dagster._core.remote_origin import InProcessCodeLocationOrigin
 from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget
@@ -129,42 +128,32 @@ def workspace(instance: dg.DagsterInstance, module: str) -> Iterator[WorkspacePr
         yield context
 
 
-def launch_backfill(context: WorkspaceProcessContext, asset: str, keys: Sequence[str]) -> str:
-    """What the UI sends when a user backfills ``keys`` of ``asset``; the backfill's id."""
-    request = context.create_request_context()
-    variables: dict[str, Any] = {
-        "backfillParams": {"assetSelection": [{"path": [asset]}], "partitionNames": list(keys)}
-    }
-    result = asyncio.run(
-        create_schema().execute_async(
-            LAUNCH_PARTITION_BACKFILL_MUTATION, context_value=request, variable_values=variables
-        )
-    )
-    if result.errors:
-        raise RuntimeError(f"launchPartitionBackfill failed: {result.errors}")
-    answer = result.data["launchPartitionBackfill"]
+def _backfill_params(asset: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The variables the UI sends when a user backfills ``keys`` of ``asset``."""
+    return {"backfillParams": {"assetSelection": [{"path": [asset]}], "partitionNames": list(keys)}}
+
+
+def _backfill_id(data: dict[str, Any]) -> str:
+    """The backfill's id from ``launchPartitionBackfill``'s answer, or why it was refused."""
+    answer = data["launchPartitionBackfill"]
     if answer["__typename"] != "LaunchBackfillSuccess":
         raise RuntimeError(f"launchPartitionBackfill refused: {answer}")
     return str(answer["backfillId"])
 
 
-def graphql(
-    context: WorkspaceProcessContext, query: str, variables: dict[str, Any]
-) -> dict[str, Any]:
-    """A query run by the webserver's GraphQL schema in this process; its data.
-
-    Within an instance-bound partition loading context: some check resolvers of this
-    release load dynamic partitions without one (per-partition checks' statuses).
-    """
-    with partition_loading_context(dynamic_partitions_store=context.instance):
-        result = asyncio.run(
-            create_schema().execute_async(
-                query, context_value=context.create_request_context(), variable_values=variables
-            )
+def launch_backfill(context: WorkspaceProcessContext, asset: str, keys: Sequence[str]) -> str:
+    """What the UI sends when a user backfills ``keys`` of ``asset``, run by the webserver's
+    GraphQL schema in this process; the backfill's id."""
+    result = asyncio.run(
+        create_schema().execute_async(
+            LAUNCH_PARTITION_BACKFILL_MUTATION,
+            context_value=context.create_request_context(),
+            variable_values=_backfill_params(asset, keys),
         )
+    )
     if result.errors:
-        raise RuntimeError(f"GraphQL query failed: {result.errors}")
-    return dict(result.data or {})
+        raise RuntimeError(f"launchPartitionBackfill failed: {result.errors}")
+    return _backfill_id(dict(result.data or {}))
 
 
 def get_backfill(instance: dg.DagsterInstance, backfill_id: str) -> PartitionBackfill:
@@ -344,14 +333,8 @@ class Webserver:
 
     def launch_backfill(self, asset: str, keys: Sequence[str]) -> str:
         """What the UI sends when a user backfills ``keys`` of ``asset``; the backfill's id."""
-        variables = {
-            "backfillParams": {"assetSelection": [{"path": [asset]}], "partitionNames": list(keys)}
-        }
-        answer = self.graphql(LAUNCH_PARTITION_BACKFILL_MUTATION, variables)
-        result = answer["launchPartitionBackfill"]
-        if result["__typename"] != "LaunchBackfillSuccess":
-            raise RuntimeError(f"launchPartitionBackfill refused: {result}")
-        return str(result["backfillId"])
+        data = self.graphql(LAUNCH_PARTITION_BACKFILL_MUTATION, _backfill_params(asset, keys))
+        return _backfill_id(data)
 
 
 def _free_port() -> int:
